@@ -1,0 +1,133 @@
+"""create_app(): middleware, error handlers and every router."""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from zhili import __version__
+from zhili.auth.dependencies import LoginRequired
+from zhili.config import get_settings
+from zhili.errors import AppError, FieldProblem, ImportRejected
+from zhili.kit.i18n import _
+from zhili.middleware import BodyLimitMiddleware, IdempotencyMiddleware, LocaleMiddleware
+
+log = logging.getLogger("zhili")
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/open311/")) or "application/json" in request.headers.get("accept", "")
+
+
+def _validation_problems(exc: RequestValidationError) -> list[FieldProblem]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        field = ".".join(loc) or _("请求体")
+        kind = err.get("type", "")
+        if kind == "json_invalid":
+            message = _("请求体不是有效的 JSON（{m}）", m=err.get("ctx", {}).get("error", ""))
+        elif kind == "missing":
+            message = _("必填")
+        elif kind == "extra_forbidden":
+            message = _("不认识的字段，请检查拼写")
+        else:
+            message = str(err.get("msg", "")).removeprefix("Value error, ")
+        problems.append(FieldProblem(field, message))
+    return problems
+
+
+def _error_page(request: Request, status: int, message: str, problems: list[FieldProblem]) -> Response:
+    from zhili.templating import render
+
+    template = "_error_fragment.html" if request.headers.get("hx-request") else "error.html"
+    return render(request, template, {"status": status, "message": message, "problems": problems},
+                  status_code=status)
+
+
+def _respond(request: Request, status: int, message: str, problems: list[FieldProblem],
+             extra: dict[str, Any] | None = None) -> Response:
+    if wants_json(request):
+        body: dict[str, Any] = {"detail": message, "errors": [p.as_dict() for p in problems]}
+        body.update(extra or {})
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(body, status_code=status, headers=headers)
+    return _error_page(request, status, message, problems)
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="Zhili 治理",
+        version=__version__,
+        description=_("市域社会治理现代化综合指挥平台 API"),
+        docs_url="/docs",
+        redoc_url=None,
+    )
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        target = "/login?next=" + request.url.path
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(ImportRejected)
+    async def _import_rejected(request: Request, exc: ImportRejected) -> Response:
+        report = exc.report
+        return _respond(request, exc.status_code, exc.message, exc.problems,
+                        {"rows": report.rows, "created": 0, "updated": 0})
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        return _respond(request, exc.status_code, exc.message, exc.problems)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = _validation_problems(exc)
+        message = "; ".join(f"{p.field}: {p.problem}" for p in problems[:3])
+        return _respond(request, 422, message, problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        message = {404: _("页面或接口不存在"), 405: _("不支持该请求方法")}.get(exc.status_code, str(exc.detail))
+        return _respond(request, exc.status_code, message, [])
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _respond(request, 500, _("服务器内部错误，已记录日志；请稍后重试或联系管理员"), [])
+
+    # Outermost first: locale for every message, then size limit, then idempotent replay.
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=settings.session_cookie,
+                       max_age=settings.session_max_age_seconds, same_site="lax",
+                       https_only=settings.environment == "production")
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(LocaleMiddleware)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    from zhili.auth import endpoints as auth_api
+    from zhili.auth import pages as auth_pages
+    from zhili.jurisdiction import endpoints as jurisdiction_api
+    from zhili.jurisdiction import pages as jurisdiction_pages
+
+    app.include_router(auth_api.router)
+    app.include_router(jurisdiction_api.router)
+    app.include_router(auth_pages.router)
+    app.include_router(jurisdiction_pages.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,104 @@
+"""FastAPI dependencies: the database session of a request and the Subject it acts as."""
+
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from zhili.auth.service import staff_for_session, subject_for_staff, subject_from_bearer
+from zhili.auth.subject import Subject
+from zhili.db import get_sessionmaker
+from zhili.errors import AppError, Forbidden, Unauthorized
+from zhili.kit.i18n import _
+from zhili.models import Staff
+
+
+def get_db() -> Iterator[Session]:
+    """Commit at the boundary: once, after the handler succeeded (or refused with keep_changes)."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except AppError as exc:
+        if exc.keep_changes:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+class LoginRequired(AppError):
+    """A page asked for a signed-in user; the page handler turns this into a redirect to /login."""
+
+    status_code = 401
+
+
+def api_subject(request: Request, session: DbSession) -> Subject:
+    header = request.headers.get("authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(
+            _("缺少访问令牌：请先 POST /api/v1/auth/token 获取令牌，或使用管理员签发的 API 密钥，"
+              "并在请求头中携带 Authorization: Bearer <令牌>")
+        )
+    subject = subject_from_bearer(session, token.strip())
+    request.state.subject = subject
+    return subject
+
+
+ApiSubject = Annotated[Subject, Depends(api_subject)]
+
+
+def current_staff(request: Request, session: Session) -> Staff | None:
+    data = request.session
+    if "sid" not in data:
+        return None
+    staff = staff_for_session(session, int(data["sid"]), int(data.get("v", 0)))
+    if staff is None:
+        request.session.clear()
+    return staff
+
+
+def page_subject(request: Request, session: DbSession) -> Subject:
+    staff = current_staff(request, session)
+    if staff is None:
+        raise LoginRequired(_("请先登录"))
+    subject = subject_for_staff(staff)
+    request.state.subject = subject
+    return subject
+
+
+PageSubject = Annotated[Subject, Depends(page_subject)]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+async def verify_csrf(request: Request) -> None:
+    """Every state-changing page request carries the session's token (form field or htmx header)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    expected = request.session.get("csrf")
+    sent = request.headers.get("x-csrf-token")
+    if not sent:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            sent = str(form.get("csrf_token") or "")
+    if not expected or not sent or not secrets.compare_digest(str(expected), sent):
+        raise Forbidden(_("页面已过期或请求来源无效（CSRF 校验失败），请刷新页面后重试"))

@@ -1,0 +1,215 @@
+"""Logging in (with lock-out), bearer tokens, and API keys."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from zhili.access import readable
+from zhili.auth import audit
+from zhili.auth.passwords import dummy_verify, hash_password, needs_rehash, verify_password
+from zhili.auth.subject import Subject, SubjectKind
+from zhili.config import get_settings
+from zhili.errors import AppError, FieldProblem, Invalid, Unauthorized
+from zhili.kit.codes import RegionLevel
+from zhili.kit.i18n import _
+from zhili.kit.time import aware, now
+from zhili.models import ApiKey, AuditLog, Region, Role, Staff
+
+API_KEY_PREFIX = "zk_"
+
+
+class LoginRefused(AppError):
+    """A refused login still records the failed attempt and any lock-out: the request commits."""
+
+    status_code = 401
+    keep_changes = True
+
+
+def ancestor_codes(region: Region) -> tuple[str, ...]:
+    codes: list[str] = []
+    node = region.parent
+    while node is not None:
+        codes.append(node.code)
+        node = node.parent
+    return tuple(codes)
+
+
+def subject_for_staff(staff: Staff) -> Subject:
+    return Subject(
+        kind=SubjectKind.staff,
+        id=staff.id,
+        name=staff.username,
+        display_name=staff.display_name,
+        roles=frozenset(staff.roles),
+        region_id=staff.region_id,
+        region_code=staff.region.code,
+        region_level=RegionLevel(staff.region.level),
+        region_name=staff.region.name,
+        department_id=staff.department_id,
+        department_name=staff.department.name if staff.department else None,
+        ancestor_codes=ancestor_codes(staff.region),
+    )
+
+
+def subject_for_api_key(key: ApiKey) -> Subject:
+    return Subject(
+        kind=SubjectKind.api_key,
+        id=key.id,
+        name=key.name,
+        display_name=key.name,
+        roles=frozenset(Role(r) for r in key.roles),
+        region_id=key.region_id,
+        region_code=key.region.code,
+        region_level=RegionLevel(key.region.level),
+        region_name=key.region.name,
+        ancestor_codes=ancestor_codes(key.region),
+    )
+
+
+def authenticate(session: Session, username: str, password: str, ip: str = "") -> Staff:
+    settings = get_settings()
+    staff = session.scalar(select(Staff).where(Staff.username == username.strip()))
+    if staff is None or not staff.active:
+        dummy_verify(password)
+        audit.record(session, "login.failure", actor_id=None, actor_name=username[:100], ip=ip,
+                     reason="unknown" if staff is None else "inactive")
+        raise LoginRefused(_("用户名或密码错误"))
+    region_code = staff.region.code
+    locked_until = aware(staff.locked_until)
+    if locked_until and locked_until > now():
+        audit.record(session, "login.locked", actor_id=staff.id, actor_name=staff.username, ip=ip,
+                     target_type="staff", target_id=staff.id, region_code=region_code)
+        minutes = max(1, int((locked_until - now()).total_seconds() // 60) + 1)
+        raise LoginRefused(
+            _("账号因连续登录失败已被锁定，请在 {m} 分钟后再试，或请管理员解锁", m=minutes)
+        )
+    if not verify_password(staff.password_hash, password):
+        staff.failed_logins += 1
+        left = settings.login_max_failures - staff.failed_logins
+        audit.record(session, "login.failure", actor_id=staff.id, actor_name=staff.username, ip=ip,
+                     target_type="staff", target_id=staff.id, region_code=region_code,
+                     reason="password", failed_logins=staff.failed_logins)
+        if left <= 0:
+            staff.locked_until = now() + timedelta(minutes=settings.login_lockout_minutes)
+            staff.failed_logins = 0
+            audit.record(session, "account.lock", actor_id=staff.id, actor_name=staff.username, ip=ip,
+                         target_type="staff", target_id=staff.id, region_code=region_code,
+                         minutes=settings.login_lockout_minutes)
+            raise LoginRefused(
+                _("密码连续错误 {n} 次，账号已锁定 {m} 分钟",
+                  n=settings.login_max_failures, m=settings.login_lockout_minutes)
+            )
+        raise LoginRefused(_("用户名或密码错误（再错 {n} 次将锁定账号）", n=left))
+    staff.failed_logins = 0
+    staff.locked_until = None
+    staff.last_login_at = now()
+    if needs_rehash(staff.password_hash):
+        staff.password_hash = hash_password(password)
+    audit.record(session, "login.success", actor_id=staff.id, actor_name=staff.username, ip=ip,
+                 target_type="staff", target_id=staff.id, region_code=region_code)
+    return staff
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().secret_key, salt="zhili.api-token")
+
+
+def issue_token(staff: Staff) -> str:
+    return str(_serializer().dumps({"s": staff.id, "v": staff.session_version}))
+
+
+def staff_for_session(session: Session, staff_id: int, version: int) -> Staff | None:
+    """The live account behind a session or token, or None if it was deactivated or its password changed."""
+    staff = session.get(Staff, staff_id)
+    if staff is None or not staff.active or staff.session_version != version:
+        return None
+    return staff
+
+
+def subject_from_bearer(session: Session, token: str) -> Subject:
+    if token.startswith(API_KEY_PREFIX):
+        return subject_for_api_key(verify_api_key(session, token))
+    try:
+        data = _serializer().loads(token, max_age=get_settings().token_ttl_seconds)
+    except SignatureExpired as exc:
+        raise Unauthorized(_("登录令牌已过期，请重新获取")) from exc
+    except BadSignature as exc:
+        raise Unauthorized(_("登录令牌无效")) from exc
+    staff = staff_for_session(session, int(data["s"]), int(data["v"]))
+    if staff is None:
+        raise Unauthorized(_("账号已停用或密码已修改，请重新登录"))
+    return subject_for_staff(staff)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(
+    session: Session, name: str, region: Region, roles: list[Role], created_by: Subject | None
+) -> tuple[ApiKey, str]:
+    """Returns the row and the plain key, which is shown once and never stored."""
+    prefix = secrets.token_hex(6)
+    plain = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(name=name, prefix=prefix, key_hash=_digest(plain), region_id=region.id,
+                 region=region, roles=[r.value for r in roles],
+                 created_by_id=created_by.id if created_by and created_by.kind == "staff" else None)
+    session.add(key)
+    session.flush()
+    audit.record(session, "apikey.create", actor_id=key.created_by_id,
+                 actor_name=created_by.name if created_by else "cli", target_type="api_key",
+                 target_id=key.id, region_code=region.code, name=name, roles=key.roles)
+    return key, plain
+
+
+def verify_api_key(session: Session, plain: str) -> ApiKey:
+    parts = plain.split("_")
+    if len(parts) < 3:
+        raise Unauthorized(_("API 密钥格式不正确"))
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    if key is None or not secrets.compare_digest(key.key_hash, _digest(plain)):
+        raise Unauthorized(_("API 密钥无效"))
+    if key.revoked_at is not None:
+        raise Unauthorized(_("API 密钥已被吊销"))
+    last = aware(key.last_used_at)
+    if last is None or now() - last > timedelta(minutes=5):  # avoid a write on every request
+        key.last_used_at = now()
+    return key
+
+
+def revoke_api_key(session: Session, key: ApiKey, by: Subject) -> ApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = now()
+        audit.record(session, "apikey.revoke", actor_id=by.id if by.kind == "staff" else None,
+                     actor_name=by.name, target_type="api_key", target_id=key.id,
+                     region_code=key.region.code, name=key.name)
+    return key
+
+
+
+def issue_api_key(
+    session: Session, subject: Subject, name: str, region_code: str | None, roles: list[Role]
+) -> tuple[ApiKey, str]:
+    """An admin issues a key for an outside system, scoped to a region inside the admin's own."""
+    from zhili.jurisdiction.service import require_manages
+
+    code = region_code or subject.region_code
+    require_manages(subject, code)
+    region = session.scalar(select(Region).where(Region.code == code))
+    if region is None:
+        raise Invalid(_("区划 {c} 不存在", c=code), [FieldProblem("region_code", _("区划不存在"))])
+    return create_api_key(session, name, region, roles, subject)
+
+
+def audit_query(subject: Subject, action: str | None = None, actor: str | None = None) -> Select[Any]:
+    stmt = readable(subject, AuditLog)
+    if action:
+        stmt = stmt.where(AuditLog.action.startswith(action, autoescape=True))
+    if actor:
+        stmt = stmt.where(AuditLog.actor_name == actor)
+    return stmt.order_by(AuditLog.id.desc())

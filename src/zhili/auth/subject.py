@@ -1,0 +1,60 @@
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from zhili.errors import Forbidden
+from zhili.kit.codes import RegionLevel, subtree_prefix
+from zhili.kit.i18n import _
+from zhili.models import Role
+
+ROLE_LABELS = {
+    Role.citizen: "群众",
+    Role.hotline_agent: "12345 坐席",
+    Role.dispatcher: "指挥中心派遣员",
+    Role.command_leader: "指挥长/值班长",
+    Role.department_handler: "职能部门处置员",
+    Role.grid_worker: "网格员",
+    Role.grid_chief: "网格长",
+    Role.mediator: "调解员",
+    Role.viewer: "领导",
+    Role.admin: "系统管理员",
+}
+
+
+class SubjectKind(StrEnum):
+    staff = "staff"
+    api_key = "api_key"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who a request acts as: a staff account (session or token) or an outside system (API key).
+    Built once per request; everything scoped reads `region_code` and `department_id` from here."""
+
+    kind: SubjectKind
+    id: int
+    name: str
+    display_name: str
+    roles: frozenset[Role]
+    region_id: int
+    region_code: str
+    region_level: RegionLevel
+    region_name: str
+    department_id: int | None = None
+    department_name: str | None = None
+    ancestor_codes: tuple[str, ...] = field(default=())
+
+    @property
+    def scope_prefix(self) -> str:
+        return subtree_prefix(self.region_code)
+
+    @property
+    def owner_key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def require(self, *roles: Role) -> None:
+        if not self.has(*roles):
+            names = "、".join(_(ROLE_LABELS[r]) for r in roles)
+            raise Forbidden(_("此操作需要以下角色之一：{roles}", roles=names))

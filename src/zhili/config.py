@@ -1,0 +1,63 @@
+"""The one place that reads the environment: every setting is ZHILI_<NAME>."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "zhili-development-secret-change-me"
+PROJECT_ROOT = Path.cwd()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZHILI_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///var/zhili.db"
+    secret_key: str = DEFAULT_SECRET_KEY
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # Accounts and sessions
+    session_cookie: str = "zhili_session"
+    session_max_age_seconds: int = 12 * 3600
+    token_ttl_seconds: int = 8 * 3600
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    # argon2 cost; tests lower it so that hundreds of hashes stay cheap.
+    argon2_time_cost: int = 3
+    argon2_memory_cost_kib: int = 65536
+
+    # Uploads (imports, attachments)
+    upload_max_bytes: int = 10 * 1024 * 1024
+
+    # Map: the region and grid polygons are the base layer; an online tile URL is opt-in.
+    map_tile_url: str | None = None
+    map_tile_attribution: str = ""
+
+    default_locale: Literal["zh-CN", "en"] = "zh-CN"
+    page_size_default: int = 50
+    page_size_max: int = 500
+
+    # Demo data
+    demo_password: str = Field(default="Zhili@2026", min_length=8)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        if self.environment != "development" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "ZHILI_SECRET_KEY must be set to a long random value outside development "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,132 @@
+"""Every query of the jurisdiction domain; each starts from `readable(subject, ...)`."""
+
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from zhili.access import get_readable, readable
+from zhili.auth.subject import Subject
+from zhili.kit.codes import RegionLevel, subtree_prefix
+from zhili.kit.i18n import _
+from zhili.models import Department, Grid, GridMember, Region, Role, Staff, StaffRole
+
+
+def _search(column: Any, q: str | None) -> Any:
+    return column.contains(q.strip(), autoescape=True) if q and q.strip() else None
+
+
+def regions(
+    subject: Subject, *, level: RegionLevel | None = None, parent_code: str | None = None,
+    within: str | None = None, q: str | None = None,
+) -> Select[Any]:
+    stmt = readable(subject, Region)
+    if level:
+        stmt = stmt.where(Region.level == level)
+    if parent_code:
+        parent = select(Region.id).where(Region.code == parent_code).scalar_subquery()
+        stmt = stmt.where(Region.parent_id == parent)
+    if within:
+        stmt = stmt.where(Region.code.startswith(subtree_prefix(within), autoescape=True))
+    if (clause := _search(Region.name, q)) is not None:
+        stmt = stmt.where(or_(clause, Region.code.startswith(q.strip(), autoescape=True)))  # type: ignore[union-attr]
+    return stmt.order_by(Region.code)
+
+
+def region(session: Session, subject: Subject, code: str) -> Region:
+    return get_readable(session, subject, Region, Region.code == code, what=_("行政区划 {c} ", c=code))
+
+
+def region_by_code(session: Session, code: str) -> Region | None:
+    """Unscoped: for validating references (the caller checks scope)."""
+    return session.scalar(select(Region).where(Region.code == code))
+
+
+def count_children(session: Session, region_id: int) -> int:
+    return session.scalar(select(func.count()).where(Region.parent_id == region_id)) or 0
+
+
+def grids(
+    subject: Subject, *, within: str | None = None, kind: str | None = None, q: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> Select[Any]:
+    stmt = readable(subject, Grid)
+    if within:
+        stmt = stmt.where(Grid.code.startswith(subtree_prefix(within), autoescape=True))
+    if kind:
+        stmt = stmt.where(Grid.kind == kind)
+    if (clause := _search(Grid.name, q)) is not None:
+        stmt = stmt.where(or_(clause, Grid.code.startswith(q.strip(), autoescape=True)))  # type: ignore[union-attr]
+    if bbox:
+        w, s, e, n = bbox
+        stmt = stmt.where(Grid.max_lon >= w, Grid.min_lon <= e, Grid.max_lat >= s, Grid.min_lat <= n)
+    return stmt.order_by(Grid.code)
+
+
+def grid(session: Session, subject: Subject, code: str) -> Grid:
+    return get_readable(session, subject, Grid, Grid.code == code, what=_("网格 {c} ", c=code))
+
+
+def community_grids(session: Session, region_id: int) -> list[Grid]:
+    return list(session.scalars(select(Grid).where(Grid.region_id == region_id)))
+
+
+def count_grids(session: Session, code_prefix: str) -> int:
+    return session.scalar(select(func.count(Grid.id)).where(Grid.code.startswith(code_prefix))) or 0
+
+
+def departments(
+    subject: Subject, *, region_code: str | None = None, kind: str | None = None,
+    active: bool | None = None, q: str | None = None,
+) -> Select[Any]:
+    stmt = readable(subject, Department)
+    if region_code:
+        stmt = stmt.where(Region.code == region_code)
+    if kind:
+        stmt = stmt.where(Department.kind == kind)
+    if active is not None:
+        stmt = stmt.where(Department.active == active)
+    if (clause := _search(Department.name, q)) is not None:
+        stmt = stmt.where(or_(clause, Department.code == q.strip()))  # type: ignore[union-attr]
+    return stmt.order_by(Region.code, Department.code)
+
+
+def department(session: Session, subject: Subject, department_id: int) -> Department:
+    return get_readable(session, subject, Department, Department.id == department_id, what=_("职能部门"))
+
+
+def department_by_code(session: Session, subject: Subject, code: str) -> Department | None:
+    return session.scalars(readable(subject, Department).where(Department.code == code)).first()
+
+
+def staff_list(
+    subject: Subject, *, region_code: str | None = None, role: Role | None = None,
+    department_id: int | None = None, active: bool | None = None, q: str | None = None,
+) -> Select[Any]:
+    stmt = readable(subject, Staff)
+    if region_code:
+        stmt = stmt.where(Region.code.startswith(subtree_prefix(region_code), autoescape=True))
+    if role:
+        stmt = stmt.where(Staff.id.in_(select(StaffRole.staff_id).where(StaffRole.role == role)))
+    if department_id:
+        stmt = stmt.where(Staff.department_id == department_id)
+    if active is not None:
+        stmt = stmt.where(Staff.active == active)
+    if q and q.strip():
+        text = q.strip()
+        stmt = stmt.where(or_(Staff.username.contains(text, autoescape=True),
+                              Staff.display_name.contains(text, autoescape=True),
+                              Staff.phone.startswith(text, autoescape=True)))
+    return stmt.order_by(Region.code, Staff.username)
+
+
+def staff(session: Session, subject: Subject, staff_id: int) -> Staff:
+    return get_readable(session, subject, Staff, Staff.id == staff_id, what=_("工作人员"))
+
+
+def staff_by_username(session: Session, username: str) -> Staff | None:
+    return session.scalar(select(Staff).where(Staff.username == username))
+
+
+def memberships_of(session: Session, staff_id: int) -> list[GridMember]:
+    return list(session.scalars(select(GridMember).where(GridMember.staff_id == staff_id)))

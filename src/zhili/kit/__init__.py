@@ -1,0 +1,1 @@
+"""Domain-free helpers: time, codes, geometry, pagination, translation."""
