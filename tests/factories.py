@@ -10,6 +10,7 @@ from shapely.geometry import box
 from sqlalchemy.orm import Session
 
 from zhili.auth.passwords import hash_password
+from zhili.auth.service import create_api_key
 from zhili.kit import geo
 from zhili.models import Department, Grid, GridDuty, GridKind, GridMember, Region, Role, Staff, StaffRole
 from zhili.models.jurisdiction import DepartmentKind
@@ -27,6 +28,18 @@ class World:
     grids: dict[str, Grid] = field(default_factory=dict)
     departments: dict[str, Department] = field(default_factory=dict)
     staff: dict[str, Staff] = field(default_factory=dict)
+    api_keys: dict[str, int] = field(default_factory=dict)
+
+    def path_ids(self, town: str) -> dict[str, object]:
+        """One row of each kind in town "A" or "B", by the path-parameter names the routes use."""
+        a = town == "A"
+        return {
+            "region_code": COMMUNITY_A if a else COMMUNITY_B,
+            "grid_code": (COMMUNITY_A if a else COMMUNITY_B) + "001",
+            "department_id": self.departments["D-A-PCS" if a else "D-townb-PCS"].id,
+            "staff_id": self.staff["towna-viewer" if a else "townb-admin"].id,
+            "key_id": self.api_keys["A" if a else "B"],
+        }
 
 
 def _region(session: Session, w: World, code: str, name: str, level: str, parent: str | None,
@@ -98,6 +111,9 @@ def build_world(session: Session) -> World:
     w.grids[COMMUNITY_A + "001"].members.append(GridMember(duty=GridDuty.worker, staff_id=gw.id, name=gw.display_name))
     w.grids[COMMUNITY_B + "001"].members.append(
         GridMember(duty=GridDuty.worker, staff_id=gwb.id, name=gwb.display_name))
+    for town, code, name in (("A", TOWN_A, "甲街道接口"), ("B", TOWN_B, "乙镇接口")):
+        key, _plain = create_api_key(session, name, w.regions[code], [Role.citizen], None)
+        w.api_keys[town] = key.id
     session.flush()
     return w
 

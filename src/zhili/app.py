@@ -32,17 +32,39 @@ def _validation_problems(exc: RequestValidationError) -> list[FieldProblem]:
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
         field = ".".join(loc) or _("请求体")
-        kind = err.get("type", "")
-        if kind == "json_invalid":
-            message = _("请求体不是有效的 JSON（{m}）", m=err.get("ctx", {}).get("error", ""))
-        elif kind == "missing":
-            message = _("必填")
-        elif kind == "extra_forbidden":
-            message = _("不认识的字段，请检查拼写")
-        else:
-            message = str(err.get("msg", "")).removeprefix("Value error, ")
-        problems.append(FieldProblem(field, message))
+        problems.append(FieldProblem(field, _pydantic_message(err)))
     return problems
+
+
+def _pydantic_message(err: Any) -> str:
+    """Pydantic's English messages, said in the caller's language for the common kinds."""
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    messages = {
+        "json_invalid": lambda: _("请求体不是有效的 JSON（{m}）", m=ctx.get("error", "")),
+        "missing": lambda: _("必填"),
+        "extra_forbidden": lambda: _("不认识的字段，请检查拼写"),
+        "model_attributes_type": lambda: _("请求体应为 JSON 对象，并设置 Content-Type: application/json"),
+        "dict_type": lambda: _("应为 JSON 对象"),
+        "string_type": lambda: _("应为文本"),
+        "string_too_short": lambda: _("至少 {n} 个字符", n=ctx.get("min_length")),
+        "string_too_long": lambda: _("最多 {n} 个字符", n=ctx.get("max_length")),
+        "string_pattern_mismatch": lambda: _("格式不正确（应匹配 {p}）", p=ctx.get("pattern")),
+        "int_parsing": lambda: _("应为整数"),
+        "int_type": lambda: _("应为整数"),
+        "float_parsing": lambda: _("应为数字"),
+        "bool_parsing": lambda: _("应为 true 或 false"),
+        "list_type": lambda: _("应为数组"),
+        "too_short": lambda: _("至少需要 {n} 项", n=ctx.get("min_length")),
+        "too_long": lambda: _("最多 {n} 项", n=ctx.get("max_length")),
+        "enum": lambda: _("取值应为以下之一：{e}", e=ctx.get("expected")),
+        "literal_error": lambda: _("取值应为以下之一：{e}", e=ctx.get("expected")),
+        "greater_than_equal": lambda: _("应不小于 {n}", n=ctx.get("ge")),
+        "less_than_equal": lambda: _("应不大于 {n}", n=ctx.get("le")),
+    }
+    if kind in messages:
+        return messages[kind]()
+    return str(err.get("msg", "")).removeprefix("Value error, ")
 
 
 def _error_page(request: Request, status: int, message: str, problems: list[FieldProblem]) -> Response:

@@ -48,8 +48,7 @@ def api_subject(request: Request, session: DbSession) -> Subject:
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized(
-            _("缺少访问令牌：请先 POST /api/v1/auth/token 获取令牌，或使用管理员签发的 API 密钥，"
-              "并在请求头中携带 Authorization: Bearer <令牌>")
+            _("缺少访问令牌：请先 POST /api/v1/auth/token 获取令牌，或使用管理员签发的 API 密钥，并在请求头中携带 Authorization: Bearer <令牌>")  # noqa: E501
         )
     subject = subject_from_bearer(session, token.strip())
     request.state.subject = subject

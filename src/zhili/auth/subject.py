@@ -3,20 +3,20 @@ from enum import StrEnum
 
 from zhili.errors import Forbidden
 from zhili.kit.codes import RegionLevel, subtree_prefix
-from zhili.kit.i18n import _
+from zhili.kit.i18n import N_, _
 from zhili.models import Role
 
 ROLE_LABELS = {
-    Role.citizen: "群众",
-    Role.hotline_agent: "12345 坐席",
-    Role.dispatcher: "指挥中心派遣员",
-    Role.command_leader: "指挥长/值班长",
-    Role.department_handler: "职能部门处置员",
-    Role.grid_worker: "网格员",
-    Role.grid_chief: "网格长",
-    Role.mediator: "调解员",
-    Role.viewer: "领导",
-    Role.admin: "系统管理员",
+    Role.citizen: N_("群众"),
+    Role.hotline_agent: N_("12345 坐席"),
+    Role.dispatcher: N_("指挥中心派遣员"),
+    Role.command_leader: N_("指挥长/值班长"),
+    Role.department_handler: N_("职能部门处置员"),
+    Role.grid_worker: N_("网格员"),
+    Role.grid_chief: N_("网格长"),
+    Role.mediator: N_("调解员"),
+    Role.viewer: N_("领导"),
+    Role.admin: N_("系统管理员"),
 }
 
 

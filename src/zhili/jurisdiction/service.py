@@ -210,7 +210,7 @@ def member_usernames(session: Session, grids: Iterable[Grid]) -> dict[int, str]:
     ids = {m.staff_id for g in grids for m in g.members if m.staff_id}
     if not ids:
         return {}
-    return dict(session.execute(select(Staff.id, Staff.username).where(Staff.id.in_(ids))).tuples().all())
+    return dict(session.execute(select(Staff.id, Staff.username).where(Staff.id.in_(ids))).all())  # type: ignore[arg-type]
 
 
 def grid_detail(session: Session, grid: Grid) -> GridDetail:

@@ -1,4 +1,4 @@
-"""zh-CN is the source language; English is a catalog read from locale/en/LC_MESSAGES/messages.po.
+"""zh-CN is the source language; English is a catalog read from every locale/en/LC_MESSAGES/*.po.
 
 Text is written in Chinese and wrapped in `_()`; the request's locale lives in a context variable so
 that services, templates and error messages all speak the caller's language.
@@ -17,12 +17,13 @@ _CATALOG_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 @lru_cache
 def _catalog(locale: str) -> dict[str, str]:
-    path = _CATALOG_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if not path.exists():
-        return {}
-    with path.open("rb") as fh:
-        catalog = read_po(fh)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+    """All .po files of a locale, merged: each domain keeps its own file (core.po, pages.po, ...)."""
+    merged: dict[str, str] = {}
+    for path in sorted((_CATALOG_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as fh:
+            catalog = read_po(fh)
+        merged.update({str(m.id): str(m.string) for m in catalog if m.id and m.string})
+    return merged
 
 
 def set_locale(locale: str) -> None:
@@ -43,6 +44,11 @@ def gettext(message: str) -> str:
 def _(message: str, **params: object) -> str:
     text = gettext(message)
     return text.format(**params) if params else text
+
+
+def N_(message: str) -> str:
+    """Marks a string for translation where it is defined; `_()` translates it where it is shown."""
+    return message
 
 
 def pick_locale(cookie: str | None, accept_language: str | None, default: str) -> str:
