@@ -77,7 +77,7 @@ def fresh_database() -> str:
 
 
 def run(name: str, *, data: Path | None = None, test: Path | None = None, size: int | None = None) -> dict[str, Any]:
-    _load_all()
+    load_all()
     url = fresh_database()
     os.environ["ZHILI_DATABASE_URL"] = url
     os.environ.setdefault("ZHILI_ENVIRONMENT", "development")
@@ -99,7 +99,7 @@ def run(name: str, *, data: Path | None = None, test: Path | None = None, size: 
     }
 
 
-def _load_all() -> None:
+def load_all() -> None:
     """Import every domain's bench module so that their @benchmark registrations run."""
     import importlib
     import pkgutil

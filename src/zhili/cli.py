@@ -179,6 +179,9 @@ def user_create(
     from zhili.jurisdiction.schemas import StaffCreate
     from zhili.models import Department, Region, Role, Staff, StaffRole
 
+    unknown = [r for r in role if r not in Role.__members__]
+    if unknown:
+        _fail(f"unknown role {', '.join(unknown)}; roles: {', '.join(Role.__members__)}")
     try:
         data = StaffCreate(username=username, display_name=name or username, password=password,
                            roles=[Role(r) for r in role], region_code=region, department_code=department)
@@ -218,11 +221,10 @@ def apikey_create(
     from zhili.db import session_scope
     from zhili.models import Region, Role
 
-    try:
-        roles = [Role(r) for r in role]
-    except ValueError as exc:
-        _fail(str(exc))
-        return
+    unknown = [r for r in role if r not in Role.__members__]
+    if unknown:
+        _fail(f"unknown role {', '.join(unknown)}; roles: {', '.join(Role.__members__)}")
+    roles = [Role(r) for r in role]
     with session_scope() as session:
         stmt = select(Region).where(Region.code == region) if region else select(Region).where(
             Region.parent_id.is_(None)).order_by(Region.code)
@@ -242,8 +244,9 @@ def bench(
     size: Annotated[Optional[int], typer.Option(help="Problem size, where the benchmark takes one")] = None,  # noqa: UP045
 ) -> None:
     """Run one benchmark; the last line printed is its JSON result."""
-    from zhili.bench import BENCHMARKS, run
+    from zhili.bench import BENCHMARKS, load_all, run
 
+    load_all()
     if name == "list":
         for key, bench_fn in sorted(BENCHMARKS.items()):
             typer.echo(f"{key:<24} {(bench_fn.__doc__ or '').strip().splitlines()[0]}")

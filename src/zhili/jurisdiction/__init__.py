@@ -1,0 +1,1 @@
+"""Jurisdiction: the region tree, grids, departments and staff."""
