@@ -63,7 +63,7 @@ _SCOPES: dict[type, Callable[[Subject], Select[Any]]] = {
 }
 
 
-def readable(subject: Subject, model: type[M]) -> Select[tuple[M]]:
+def readable(subject: Subject, model: type[M]) -> Select[Any]:
     try:
         return _SCOPES[model](subject)
     except KeyError:

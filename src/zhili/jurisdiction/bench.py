@@ -10,7 +10,6 @@ def scoped_read(ctx: BenchContext) -> dict[str, Any]:
     """Scoped grid list through the JSON API vs. its floor, the same scoped SELECT without HTTP."""
     from fastapi.testclient import TestClient
     from sqlalchemy import select
-    from zhili.jurisdiction.demo import build_demo
 
     from zhili.access import readable
     from zhili.app import create_app
@@ -18,6 +17,7 @@ def scoped_read(ctx: BenchContext) -> dict[str, Any]:
     from zhili.auth.service import subject_for_staff
     from zhili.config import get_settings
     from zhili.db import get_sessionmaker, session_scope
+    from zhili.jurisdiction.demo import build_demo
     from zhili.models import Grid, Region, Staff, StaffRole
 
     password = get_settings().demo_password

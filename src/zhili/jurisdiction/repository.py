@@ -12,8 +12,8 @@ from zhili.kit.i18n import _
 from zhili.models import Department, Grid, GridMember, Region, Role, Staff, StaffRole
 
 
-def _search(column: Any, q: str | None) -> Any:
-    return column.contains(q.strip(), autoescape=True) if q and q.strip() else None
+def _text(q: str | None) -> str | None:
+    return q.strip() if q and q.strip() else None
 
 
 def regions(
@@ -28,8 +28,8 @@ def regions(
         stmt = stmt.where(Region.parent_id == parent)
     if within:
         stmt = stmt.where(Region.code.startswith(subtree_prefix(within), autoescape=True))
-    if (clause := _search(Region.name, q)) is not None:
-        stmt = stmt.where(or_(clause, Region.code.startswith(q.strip(), autoescape=True)))  # type: ignore[union-attr]
+    if text := _text(q):
+        stmt = stmt.where(or_(Region.name.contains(text, autoescape=True), Region.code.startswith(text, autoescape=True)))
     return stmt.order_by(Region.code)
 
 
@@ -55,8 +55,8 @@ def grids(
         stmt = stmt.where(Grid.code.startswith(subtree_prefix(within), autoescape=True))
     if kind:
         stmt = stmt.where(Grid.kind == kind)
-    if (clause := _search(Grid.name, q)) is not None:
-        stmt = stmt.where(or_(clause, Grid.code.startswith(q.strip(), autoescape=True)))  # type: ignore[union-attr]
+    if text := _text(q):
+        stmt = stmt.where(or_(Grid.name.contains(text, autoescape=True), Grid.code.startswith(text, autoescape=True)))
     if bbox:
         w, s, e, n = bbox
         stmt = stmt.where(Grid.max_lon >= w, Grid.min_lon <= e, Grid.max_lat >= s, Grid.min_lat <= n)
@@ -86,8 +86,8 @@ def departments(
         stmt = stmt.where(Department.kind == kind)
     if active is not None:
         stmt = stmt.where(Department.active == active)
-    if (clause := _search(Department.name, q)) is not None:
-        stmt = stmt.where(or_(clause, Department.code == q.strip()))  # type: ignore[union-attr]
+    if text := _text(q):
+        stmt = stmt.where(or_(Department.name.contains(text, autoescape=True), Department.code == text))
     return stmt.order_by(Region.code, Department.code)
 
 
@@ -112,8 +112,7 @@ def staff_list(
         stmt = stmt.where(Staff.department_id == department_id)
     if active is not None:
         stmt = stmt.where(Staff.active == active)
-    if q and q.strip():
-        text = q.strip()
+    if text := _text(q):
         stmt = stmt.where(or_(Staff.username.contains(text, autoescape=True),
                               Staff.display_name.contains(text, autoescape=True),
                               Staff.phone.startswith(text, autoescape=True)))
