@@ -29,7 +29,8 @@ def regions(
     if within:
         stmt = stmt.where(Region.code.startswith(subtree_prefix(within), autoescape=True))
     if text := _text(q):
-        stmt = stmt.where(or_(Region.name.contains(text, autoescape=True), Region.code.startswith(text, autoescape=True)))
+        stmt = stmt.where(or_(Region.name.contains(text, autoescape=True),
+                              Region.code.startswith(text, autoescape=True)))
     return stmt.order_by(Region.code)
 
 
