@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, UploadFile
 
 from zhili.auth.dependencies import ApiSubject, DbSession
+from zhili.jurisdiction import imports
 from zhili.jurisdiction import repository as repo
 from zhili.jurisdiction import service
 from zhili.jurisdiction.schemas import (
@@ -140,3 +141,22 @@ def get_staff(staff_id: int, subject: ApiSubject, session: DbSession) -> StaffOu
 @router.patch("/staff/{staff_id}", response_model=StaffOut, tags=["jurisdiction"])
 def update_staff(staff_id: int, body: StaffUpdate, subject: ApiSubject, session: DbSession) -> StaffOut:
     return service.staff_out(service.update_staff(session, subject, staff_id, body))
+
+
+# Imports: all-or-nothing uploads of region and grid files -----------------------------------------
+
+
+@router.post("/regions/import", response_model=imports.ImportResult, tags=["jurisdiction"])
+def import_regions(file: UploadFile, subject: ApiSubject, session: DbSession,
+                   dry_run: bool = False) -> imports.ImportResult:
+    content = imports.read_upload(file.file)
+    report = imports.import_regions(session, subject, file.filename or "", content, dry_run=dry_run)
+    return imports.ImportResult.of(report, dry_run)
+
+
+@router.post("/grids/import", response_model=imports.ImportResult, tags=["jurisdiction"])
+def import_grids(file: UploadFile, subject: ApiSubject, session: DbSession,
+                 dry_run: bool = False) -> imports.ImportResult:
+    content = imports.read_upload(file.file)
+    report = imports.import_grids(session, subject, file.filename or "", content, dry_run=dry_run)
+    return imports.ImportResult.of(report, dry_run)

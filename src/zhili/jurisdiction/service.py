@@ -248,7 +248,8 @@ def grid_problems(
     skip = set(exclude_codes) | {code}
     others = [(g.code, geo.loads(g.boundary)) for g in repo.community_grids(session, community.id)
               if g.code not in skip]
-    others += [(c, g) for c, g in pending if c[:12] == community_code and c not in skip]
+    # `exclude_codes` names stored versions being replaced; their new shapes in `pending` still count.
+    others += [(c, g) for c, g in pending if c[:12] == community_code and c != code]
     for other_code, other in others:
         shared = geo.overlap_m2(geom, other)
         if shared >= geo.OVERLAP_TOLERANCE_M2:
