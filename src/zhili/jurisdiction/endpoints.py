@@ -5,9 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, UploadFile
 
 from zhili.auth.dependencies import ApiSubject, DbSession
-from zhili.jurisdiction import imports
+from zhili.jurisdiction import imports, service
 from zhili.jurisdiction import repository as repo
-from zhili.jurisdiction import service
 from zhili.jurisdiction.schemas import (
     DepartmentCreate,
     DepartmentOut,

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from zhili.access import get_readable, readable
 from zhili.auth.subject import Subject
-from zhili.kit.codes import RegionLevel, subtree_prefix
+from zhili.kit.codes import RegionLevel, parent_code, subtree_prefix
 from zhili.kit.i18n import _
 from zhili.models import Department, Grid, GridMember, Region, Role, Staff, StaffRole
 
@@ -130,3 +130,45 @@ def staff_by_username(session: Session, username: str) -> Staff | None:
 
 def memberships_of(session: Session, staff_id: int) -> list[GridMember]:
     return list(session.scalars(select(GridMember).where(GridMember.staff_id == staff_id)))
+
+
+def child_counts(session: Session, region_ids: list[int]) -> dict[int, int]:
+    """Direct children of each region, in one grouped query (for a page of rows)."""
+    if not region_ids:
+        return {}
+    stmt = (select(Region.parent_id, func.count()).where(Region.parent_id.in_(region_ids))
+            .group_by(Region.parent_id))
+    return {parent: n for parent, n in session.execute(stmt).all()}  # type: ignore[misc]
+
+
+def grid_counts(session: Session, codes: list[str]) -> dict[str, int]:
+    """Grids in each region's subtree: one grouped query per code length present (a page of rows is
+    usually one level, so one query)."""
+    wanted: dict[int, set[str]] = {}
+    for code in codes:
+        prefix = subtree_prefix(code)
+        wanted.setdefault(len(prefix), set()).add(prefix)
+    found: dict[str, int] = {}
+    for length, prefixes in wanted.items():
+        head = func.substr(Grid.code, 1, length)
+        stmt = select(head, func.count()).where(head.in_(sorted(prefixes))).group_by(head)
+        found.update({prefix: n for prefix, n in session.execute(stmt).all()})
+    return {code: found.get(subtree_prefix(code), 0) for code in codes}
+
+
+def region_names(session: Session, subject: Subject, codes: set[str]) -> dict[str, str]:
+    """Names of the given regions that the subject may see (others are left out)."""
+    if not codes:
+        return {}
+    stmt = readable(subject, Region).where(Region.code.in_(sorted(codes)))
+    return {r.code: r.name for r in session.scalars(stmt)}
+
+
+def grid_member_candidates(subject: Subject, grid_code: str, role: Role) -> Select[Any]:
+    """Active accounts with the role whose own area contains the grid (its community or above), the
+    only ones `service.update_grid` accepts as the grid's chief or workers."""
+    codes, code = [], grid_code[:12]
+    while code:
+        codes.append(code)
+        code = parent_code(code) or ""
+    return staff_list(subject, role=role, active=True).where(Region.code.in_(codes))
