@@ -70,7 +70,10 @@ def test_town_a_staff_never_see_town_b(route, seeded, client):
     for name, value in LEAKY_FILTERS.items():
         r = client.get(route, params={name: value}, headers=headers)
         assert r.status_code < 500, f"{route}?{name}={value}: {r.status_code}"
-        assert not _leaks(r.text), f"{route}?{name}={value} shows town B rows: {_leaks(r.text)}"
+        shown = r.text.replace(f'value="{value}"', "")  # a search box keeps what was typed
+        if r.status_code == 404:
+            shown = shown.replace(value, "")  # "X 不存在" names only what was asked for
+        assert not _leaks(shown), f"{route}?{name}={value} shows town B rows: {_leaks(shown)}"
 
 
 def test_the_county_sees_both_towns(seeded, client):

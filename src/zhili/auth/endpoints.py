@@ -62,12 +62,12 @@ def post_api_key(body: ApiKeyCreate, subject: ApiSubject, session: DbSession) ->
 @router.get("/api-keys/{key_id}", response_model=ApiKeyOut)
 def get_api_key(key_id: int, subject: ApiSubject, session: DbSession) -> ApiKeyOut:
     subject.require(Role.admin)
-    return api_key_out(get_readable(session, subject, ApiKey, ApiKey.id == key_id, what=_("API 密钥")))
+    return api_key_out(get_readable(session, subject, ApiKey, ApiKey.id == key_id, what=_("API 密钥 #{id}", id=key_id)))
 
 
 @router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyOut)
 def revoke_api_key(key_id: int, subject: ApiSubject, session: DbSession) -> ApiKeyOut:
-    key = get_readable(session, subject, ApiKey, ApiKey.id == key_id, what=_("API 密钥"))
+    key = get_readable(session, subject, ApiKey, ApiKey.id == key_id, what=_("API 密钥 #{id}", id=key_id))
     require_manages(subject, key.region.code)
     return api_key_out(service.revoke_api_key(session, key, subject))
 

@@ -1,16 +1,25 @@
-"""Sign-in, sign-out and the language switch."""
+"""Sign-in, sign-out, the language switch, and the admin pages for API keys and the audit log."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
+from zhili.access import can_see_region, get_readable, readable
 from zhili.auth import service
-from zhili.auth.dependencies import DbSession, current_staff, verify_csrf
-from zhili.errors import AppError
+from zhili.auth.dependencies import DbSession, PageSubject, current_staff, verify_csrf
+from zhili.auth.schemas import ApiKeyCreate
+from zhili.auth.subject import Subject
+from zhili.errors import AppError, FieldProblem, Invalid
+from zhili.jurisdiction import repository as jurisdiction_repo
+from zhili.jurisdiction.service import require_manages
 from zhili.kit import i18n
+from zhili.kit.i18n import _
+from zhili.kit.pagination import PageParams, paginate
 from zhili.middleware import LOCALE_COOKIE
-from zhili.templating import render
+from zhili.models import ApiKey, Role
+from zhili.templating import done, form_model, is_fragment, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,3 +77,62 @@ def switch_locale(lang: Annotated[str, Form(max_length=10)],
     if lang in i18n.LOCALES:
         response.set_cookie(LOCALE_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
+
+
+# API keys and the audit log (admins only, like their JSON API) ------------------------------------
+
+Paging = Annotated[PageParams, Depends()]
+
+
+def _key_ctx(session: Session, subject: Subject, params: PageParams) -> dict[str, Any]:
+    rows, total = paginate(session, readable(subject, ApiKey).order_by(ApiKey.id.desc()), params)
+    return {"keys": rows, "total": total, "params": params,
+            "manageable": {k.id for k in rows if can_see_region(subject, k.region.code)}}
+
+
+@router.get("/admin/api-keys")
+def api_keys_page(request: Request, subject: PageSubject, session: DbSession, params: Paging) -> Response:
+    subject.require(Role.admin)
+    ctx = _key_ctx(session, subject, params)
+    if is_fragment(request):
+        return render(request, "auth/_api_key_table.html", ctx)
+    regions = list(session.scalars(jurisdiction_repo.regions(subject).limit(2000)))
+    return render(request, "auth/api_keys.html", {**ctx, "regions": regions})
+
+
+@router.post("/admin/api-keys", dependencies=[Depends(verify_csrf)])
+def create_api_key(
+    request: Request, subject: PageSubject, session: DbSession,
+    name: Annotated[str, Form(max_length=100)] = "", region_code: Annotated[str, Form(max_length=12)] = "",
+    roles: Annotated[list[str], Form(max_length=20)] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    if not roles:
+        raise Invalid(_("请至少选择一个角色"), [FieldProblem("roles", _("请至少选择一个角色"))])
+    data = form_model(ApiKeyCreate, {"name": name, "region_code": region_code or None, "roles": roles})
+    key, plain = service.issue_api_key(session, subject, data.name, data.region_code, data.roles)
+    # The plain key exists only in this answer: it is never stored, so a plain post cannot redirect.
+    template = "auth/_api_key_created.html" if "hx-request" in request.headers else "auth/api_key_created.html"
+    return render(request, template, {"key": key, "plain": plain}, headers={"HX-Trigger": "api-keys-changed"})
+
+
+@router.post("/admin/api-keys/{key_id}/revoke", dependencies=[Depends(verify_csrf)])
+def revoke_api_key(request: Request, key_id: int, subject: PageSubject, session: DbSession) -> Response:
+    key = get_readable(session, subject, ApiKey, ApiKey.id == key_id, what=_("API 密钥 #{id}", id=key_id))
+    require_manages(subject, key.region.code)
+    service.revoke_api_key(session, key, subject)
+    return done(request, "/admin/api-keys", "auth/_api_key_row.html", {"k": key, "manageable": {key.id}})
+
+
+@router.get("/admin/audit")
+def audit_page(
+    request: Request, subject: PageSubject, session: DbSession, params: Paging,
+    action: Annotated[str | None, Query(max_length=50)] = None,
+    actor: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    subject.require(Role.admin)
+    rows, total = paginate(session, service.audit_query(subject, action or None, (actor or "").strip() or None),
+                           params)
+    ctx = {"rows": rows, "total": total, "params": params, "action": action or "", "actor": actor or "",
+           "region_names": jurisdiction_repo.region_names(session, subject, {r.region_code for r in rows
+                                                                             if r.region_code})}
+    return render(request, "auth/_audit_table.html" if is_fragment(request) else "auth/audit.html", ctx)

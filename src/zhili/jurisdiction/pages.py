@@ -94,9 +94,10 @@ def regions_page(request: Request, subject: PageSubject, session: DbSession, par
                  code: CodeFilter = None, q: Search = None) -> Response:
     current = repo.region(session, subject, code or subject.region_code)
     ctx = _region_listing(session, subject, current, q, params)
-    if is_fragment(request):
-        return render(request, "jurisdiction/_region_table.html", ctx)
     ctx["detail"] = service.region_detail(session, subject, current)
+    if is_fragment(request):
+        # The counts in the card's head change with creations and imports: swapped in out of band.
+        return render(request, "jurisdiction/_region_table.html", {**ctx, "facts_oob": True})
     return render(request, "jurisdiction/regions.html", ctx)
 
 

@@ -93,7 +93,7 @@ def departments(
 
 
 def department(session: Session, subject: Subject, department_id: int) -> Department:
-    return get_readable(session, subject, Department, Department.id == department_id, what=_("职能部门"))
+    return get_readable(session, subject, Department, Department.id == department_id, what=_("职能部门 #{id}", id=department_id))
 
 
 def department_by_code(session: Session, subject: Subject, code: str) -> Department | None:
@@ -121,7 +121,7 @@ def staff_list(
 
 
 def staff(session: Session, subject: Subject, staff_id: int) -> Staff:
-    return get_readable(session, subject, Staff, Staff.id == staff_id, what=_("工作人员"))
+    return get_readable(session, subject, Staff, Staff.id == staff_id, what=_("工作人员 #{id}", id=staff_id))
 
 
 def staff_by_username(session: Session, username: str) -> Staff | None:

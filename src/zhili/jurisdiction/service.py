@@ -282,10 +282,19 @@ def _member_problems(
 
 
 def _replace_members(grid: Grid, duty: GridDuty, people: list[tuple[Staff | None, str, str]]) -> None:
-    grid.members = [m for m in grid.members if m.duty != duty] + [
-        GridMember(duty=duty, staff_id=s.id if s else None, name=name, phone=phone)
-        for s, name, phone in people
-    ]
+    """An account that already serves the grid keeps its row (its duty and contact refreshed): deleting
+    and re-inserting the same (grid, staff) pair in one flush breaks the unique constraint, because the
+    unit of work runs inserts before deletes."""
+    rows_by_staff = {m.staff_id: m for m in grid.members if m.staff_id is not None}
+    rows = []
+    for staff, name, phone in people:
+        row = rows_by_staff.get(staff.id) if staff else None
+        if row is None:
+            row = GridMember(duty=duty, staff_id=staff.id if staff else None, name=name, phone=phone)
+        else:
+            row.duty, row.name, row.phone = duty, name, phone
+        rows.append(row)
+    grid.members = [m for m in grid.members if m.duty != duty and m not in rows] + rows
 
 
 def apply_grid(
