@@ -93,7 +93,8 @@ def departments(
 
 
 def department(session: Session, subject: Subject, department_id: int) -> Department:
-    return get_readable(session, subject, Department, Department.id == department_id, what=_("职能部门 #{id}", id=department_id))
+    what = _("职能部门 #{id}", id=department_id)
+    return get_readable(session, subject, Department, Department.id == department_id, what=what)
 
 
 def department_by_code(session: Session, subject: Subject, code: str) -> Department | None:
