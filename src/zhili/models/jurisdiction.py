@@ -53,7 +53,7 @@ class Grid(Timestamps, Base):
 
     region: Mapped[Region] = relationship(lazy="joined")
     members: Mapped[list["GridMember"]] = relationship(
-        back_populates="grid", cascade="all, delete-orphan", order_by="GridMember.id"
+        back_populates="grid", cascade="all, delete-orphan", order_by="GridMember.id", lazy="selectin"
     )
 
     __table_args__ = (Index("ix_grids_bbox", "min_lon", "max_lon", "min_lat", "max_lat"),)
