@@ -50,7 +50,7 @@ def list_api_keys(subject: ApiSubject, session: DbSession,
                   params: Annotated[PageParams, Depends()]) -> Page[ApiKeyOut]:
     subject.require(Role.admin)
     rows, total = paginate(session, readable(subject, ApiKey).order_by(ApiKey.id.desc()), params)
-    return Page(items=[api_key_out(k) for k in rows], total=total, page=params.page, page_size=params.page_size)
+    return Page.of([api_key_out(k) for k in rows], total, params)
 
 
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=201)
@@ -81,5 +81,4 @@ def audit_log(
     subject.require(Role.admin)
     stmt = service.audit_query(subject, action, actor)
     rows, total = paginate(session, stmt, params)
-    return Page(items=[AuditOut.model_validate(r, from_attributes=True) for r in rows], total=total,
-                page=params.page, page_size=params.page_size)
+    return Page.of([AuditOut.model_validate(r, from_attributes=True) for r in rows], total, params)

@@ -41,8 +41,7 @@ def list_regions(
 ) -> Page[RegionOut]:
     stmt = repo.regions(subject, level=level, parent_code=parent_code, within=within, q=q)
     rows, total = paginate(session, stmt, params)
-    return Page(items=[service.region_out(r) for r in rows], total=total, page=params.page,
-                page_size=params.page_size)
+    return Page.of([service.region_out(r) for r in rows], total, params)
 
 
 @router.post("/regions", response_model=RegionDetail, status_code=201, tags=["jurisdiction"])
@@ -69,8 +68,7 @@ def list_grids(
 ) -> Page[GridOut]:
     rows, total = paginate(session, repo.grids(subject, within=within, kind=kind, q=q), params)
     names = service.member_usernames(session, rows)
-    return Page(items=[service.grid_out(g, names) for g in rows], total=total, page=params.page,
-                page_size=params.page_size)
+    return Page.of([service.grid_out(g, names) for g in rows], total, params)
 
 
 @router.post("/grids", response_model=GridDetail, status_code=201, tags=["jurisdiction"])
@@ -95,8 +93,7 @@ def list_departments(
 ) -> Page[DepartmentOut]:
     stmt = repo.departments(subject, region_code=region_code, kind=kind, active=active, q=q)
     rows, total = paginate(session, stmt, params)
-    return Page(items=[service.department_out(d) for d in rows], total=total, page=params.page,
-                page_size=params.page_size)
+    return Page.of([service.department_out(d) for d in rows], total, params)
 
 
 @router.post("/departments", response_model=DepartmentOut, status_code=201, tags=["jurisdiction"])
@@ -123,8 +120,7 @@ def list_staff(
     stmt = repo.staff_list(subject, region_code=region_code, role=role, department_id=department_id,
                            active=active, q=q)
     rows, total = paginate(session, stmt, params)
-    return Page(items=[service.staff_out(s) for s in rows], total=total, page=params.page,
-                page_size=params.page_size)
+    return Page.of([service.staff_out(s) for s in rows], total, params)
 
 
 @router.post("/staff", response_model=StaffOut, status_code=201, tags=["jurisdiction"])

@@ -22,6 +22,10 @@ class Page(BaseModel, Generic[T]):
     page: int
     page_size: int
 
+    @classmethod
+    def of(cls, items: list[T], total: int, params: PageParams) -> "Page[T]":
+        return cls(items=items, total=total, page=params.page, page_size=params.page_size)
+
 
 def paginate(session: Session, stmt: Select, params: PageParams) -> tuple[list, int]:  # type: ignore[type-arg]
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
