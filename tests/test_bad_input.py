@@ -73,3 +73,19 @@ def test_every_write_route_is_exercised():
     found = {path for path, _method in write_routes()}
     assert {"/api/v1/regions", "/api/v1/grids", "/api/v1/staff", "/api/v1/departments"} <= found
     assert any(re.match(r"^/api/v1/grids/\{grid_code\}$", p) for p in found)
+
+
+def test_a_write_that_loses_a_race_answers_409_not_500(world, client, monkeypatch):
+    """Two identical creates racing past the checks: the database's unique constraint decides."""
+    from sqlalchemy import false
+
+    from zhili.jurisdiction import service
+
+    headers = login(client, "towna-admin")
+    body = {"code": "D-A-RACE", "name": "竞争部门", "region_code": "339922001000"}
+    assert client.post("/api/v1/departments", json=body, headers=headers).status_code == 201
+    # The loser of the race passed the existence checks before the winner committed: its checks see nothing.
+    real_select = service.select
+    monkeypatch.setattr(service, "select", lambda *a, **k: real_select(service.Department.id).where(false()))
+    r = client.post("/api/v1/departments", json={**body, "name": "竞争部门二"}, headers=headers)
+    assert r.status_code == 409 and "冲突" in r.json()["detail"]

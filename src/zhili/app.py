@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -122,6 +123,12 @@ def create_app() -> FastAPI:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = {404: _("页面或接口不存在"), 405: _("不支持该请求方法")}.get(exc.status_code, str(exc.detail))
         return _respond(request, exc.status_code, message, [])
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        # Checks run before writes, so this is a race with a concurrent identical write.
+        log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return _respond(request, 409, _("与同时提交的另一项修改冲突（例如相同的编码），请刷新后重试"), [])
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
