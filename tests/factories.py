@@ -11,8 +11,24 @@ from sqlalchemy.orm import Session
 
 from zhili.auth.passwords import hash_password
 from zhili.auth.service import create_api_key
+from zhili.category.service import add_category
 from zhili.kit import geo
-from zhili.models import Department, Grid, GridDuty, GridKind, GridMember, Region, Role, Staff, StaffRole
+from zhili.models import (
+    CategoryDeadline,
+    CategoryKind,
+    Department,
+    Grid,
+    GridDuty,
+    GridKind,
+    GridMember,
+    Region,
+    ResponsibilityRule,
+    Role,
+    Staff,
+    StaffRole,
+    Stage,
+    Urgency,
+)
 from zhili.models.jurisdiction import DepartmentKind
 
 PASSWORD = "Test@2026pw"
@@ -29,6 +45,7 @@ class World:
     departments: dict[str, Department] = field(default_factory=dict)
     staff: dict[str, Staff] = field(default_factory=dict)
     api_keys: dict[str, int] = field(default_factory=dict)
+    rules: dict[str, int] = field(default_factory=dict)
 
     def path_ids(self, town: str) -> dict[str, object]:
         """One row of each kind in town "A" or "B", by the path-parameter names the routes use."""
@@ -39,6 +56,9 @@ class World:
             "department_id": self.departments["D-A-PCS" if a else "D-townb-PCS"].id,
             "staff_id": self.staff["towna-viewer" if a else "townb-admin"].id,
             "key_id": self.api_keys["A" if a else "B"],
+            "rule_id": self.rules["A" if a else "B"],
+            # Categories are deployment-wide: the same row for both towns (the scoping test knows).
+            "category_code": "T.SHZA",
         }
 
 
@@ -111,6 +131,18 @@ def build_world(session: Session) -> World:
     w.grids[COMMUNITY_A + "001"].members.append(GridMember(duty=GridDuty.worker, staff_id=gw.id, name=gw.display_name))
     w.grids[COMMUNITY_B + "001"].members.append(
         GridMember(duty=GridDuty.worker, staff_id=gwb.id, name=gwb.display_name))
+    # A small category tree (the full catalogue is tested in tests/category) and a rule per town.
+    root = add_category(session, None, "T", "测试诉求", CategoryKind.group)
+    root.deadlines = [CategoryDeadline(urgency=Urgency.normal, stage=stage, limit=limit)
+                      for stage, limit in zip(Stage, ("4wh", "5wd", "1wd", "2wd"), strict=True)]
+    security = add_category(session, root, "T.SHZA", "社会治安", CategoryKind.appeal)
+    add_category(session, root, "T.SRGL", "市容城管", CategoryKind.appeal, w.departments["D-COUNTY-CG"])
+    for town, code, dept in (("A", TOWN_A, "D-A-PCS"), ("B", TOWN_B, "D-townb-PCS")):
+        rule = ResponsibilityRule(category_id=security.id, region_id=w.regions[code].id,
+                                  lead_department_id=w.departments[dept].id)
+        session.add(rule)
+        session.flush()
+        w.rules[town] = rule.id
     for town, code, name in (("A", TOWN_A, "甲街道接口"), ("B", TOWN_B, "乙镇接口")):
         key, _plain = create_api_key(session, name, w.regions[code], [Role.citizen], None)
         w.api_keys[town] = key.id

@@ -147,11 +147,13 @@ def create_app() -> FastAPI:
 
     from zhili.auth import endpoints as auth_api
     from zhili.auth import pages as auth_pages
+    from zhili.category import endpoints as category_api
     from zhili.jurisdiction import endpoints as jurisdiction_api
     from zhili.jurisdiction import pages as jurisdiction_pages
 
     app.include_router(auth_api.router)
     app.include_router(jurisdiction_api.router)
+    app.include_router(category_api.router)
     app.include_router(auth_pages.router)
     app.include_router(jurisdiction_pages.router)
 

@@ -60,14 +60,20 @@ def _is_empty() -> bool:
 
 
 def _seed_demo(accounts_json: Path | None) -> list:  # type: ignore[type-arg]
+    from sqlalchemy import select
+
     from zhili.auth.passwords import hash_password
+    from zhili.category.catalog import install
     from zhili.config import get_settings
     from zhili.db import session_scope
     from zhili.jurisdiction.demo import build_demo
+    from zhili.models import Region
 
     password = get_settings().demo_password
     with session_scope() as session:
         accounts = build_demo(session, password, hash_password(password))
+        county = session.scalars(select(Region).where(Region.level == "county").order_by(Region.code)).one()
+        install(session, county, demo_rules=True)
     if accounts_json:
         _write_accounts(accounts_json, accounts)
     return accounts

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from zhili.auth.subject import Subject
 from zhili.errors import NotFound
 from zhili.kit.i18n import _
-from zhili.models import ApiKey, AuditLog, Department, Grid, Region, Staff
+from zhili.models import ApiKey, AuditLog, Category, Department, Grid, Region, ResponsibilityRule, Staff
 
 M = TypeVar("M")
 
@@ -53,6 +53,18 @@ def _audit_log(subject: Subject) -> Select[Any]:
     return select(AuditLog).where(in_subtree(subject, AuditLog.region_code))
 
 
+def _categories(subject: Subject) -> Select[Any]:
+    return select(Category)  # deployment-wide configuration: every account reads the same tree
+
+
+def _rules(subject: Subject) -> Select[Any]:
+    stmt = select(ResponsibilityRule).join(ResponsibilityRule.region)
+    if subject.department_id is not None:
+        return stmt.where(ResponsibilityRule.lead_department_id == subject.department_id)
+    # Like departments: a town sees its own rules and those above it that route its appeals.
+    return stmt.where(or_(in_subtree(subject, Region.code), Region.code.in_(subject.ancestor_codes)))
+
+
 _SCOPES: dict[type, Callable[[Subject], Select[Any]]] = {
     Region: _regions,
     Grid: _grids,
@@ -60,6 +72,8 @@ _SCOPES: dict[type, Callable[[Subject], Select[Any]]] = {
     Staff: _staff,
     ApiKey: _api_keys,
     AuditLog: _audit_log,
+    Category: _categories,
+    ResponsibilityRule: _rules,
 }
 
 

@@ -1,10 +1,26 @@
 """All models, imported here so that Alembic and the app see one metadata."""
 
+from zhili.models.category import (
+    Category,
+    CategoryDeadline,
+    CategoryKind,
+    ResponsibilityRule,
+    RuleAssist,
+    Stage,
+    Urgency,
+)
 from zhili.models.jurisdiction import Department, Grid, GridDuty, GridKind, GridMember, Region
 from zhili.models.security import ApiKey, AuditLog, IdempotencyRecord
 from zhili.models.staff import Role, Staff, StaffRole
 
 __all__ = [
+    "Category",
+    "CategoryDeadline",
+    "CategoryKind",
+    "ResponsibilityRule",
+    "RuleAssist",
+    "Stage",
+    "Urgency",
     "ApiKey",
     "AuditLog",
     "Department",

@@ -1,0 +1,89 @@
+"""JSON API for categories, responsibility rules and the routing preview."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from zhili.auth.dependencies import ApiSubject, DbSession
+from zhili.category import repository as repo
+from zhili.category import service
+from zhili.category.schemas import (
+    CategoryCreate,
+    CategoryDetail,
+    CategoryOut,
+    CategoryUpdate,
+    RoutingOut,
+    RuleCreate,
+    RuleOut,
+    RuleUpdate,
+)
+from zhili.kit.pagination import Page, PageParams, paginate
+from zhili.models import CategoryKind, Urgency
+
+router = APIRouter(prefix="/api/v1", tags=["category"])
+Paging = Annotated[PageParams, Depends()]
+CodeFilter = Annotated[str | None, Query(pattern=r"^\d{1,12}$")]
+CategoryCode = Annotated[str | None, Query(max_length=30)]
+
+
+@router.get("/categories", response_model=Page[CategoryOut])
+def list_categories(
+    subject: ApiSubject, session: DbSession, params: Paging, parent_code: CategoryCode = None,
+    kind: CategoryKind | None = None, active: bool | None = None, leaves_only: bool = False,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+) -> Page[CategoryOut]:
+    stmt = repo.categories(subject, parent_code=parent_code, kind=kind, active=active, q=q, leaves_only=leaves_only)
+    rows, total = paginate(session, stmt, params)
+    return Page.of(service.category_outs(session, rows), total, params)
+
+
+@router.post("/categories", response_model=CategoryDetail, status_code=201)
+def create_category(body: CategoryCreate, subject: ApiSubject, session: DbSession) -> CategoryDetail:
+    return service.category_detail(session, service.create_category(session, subject, body))
+
+
+@router.get("/categories/{category_code}", response_model=CategoryDetail)
+def get_category(category_code: str, subject: ApiSubject, session: DbSession) -> CategoryDetail:
+    return service.category_detail(session, repo.category(session, subject, category_code))
+
+
+@router.patch("/categories/{category_code}", response_model=CategoryDetail)
+def update_category(category_code: str, body: CategoryUpdate, subject: ApiSubject,
+                    session: DbSession) -> CategoryDetail:
+    return service.category_detail(session, service.update_category(session, subject, category_code, body))
+
+
+@router.get("/responsibility-rules", response_model=Page[RuleOut])
+def list_rules(
+    subject: ApiSubject, session: DbSession, params: Paging, category_code: CategoryCode = None,
+    region_code: CodeFilter = None, department_id: int | None = None, active: bool | None = None,
+) -> Page[RuleOut]:
+    stmt = repo.rules(subject, category_code=category_code, region_code=region_code, department_id=department_id,
+                      active=active)
+    rows, total = paginate(session, stmt, params)
+    return Page.of([service.rule_out(r) for r in rows], total, params)
+
+
+@router.post("/responsibility-rules", response_model=RuleOut, status_code=201)
+def create_rule(body: RuleCreate, subject: ApiSubject, session: DbSession) -> RuleOut:
+    return service.rule_out(service.create_rule(session, subject, body))
+
+
+@router.get("/responsibility-rules/{rule_id}", response_model=RuleOut)
+def get_rule(rule_id: int, subject: ApiSubject, session: DbSession) -> RuleOut:
+    return service.rule_out(repo.rule(session, subject, rule_id))
+
+
+@router.patch("/responsibility-rules/{rule_id}", response_model=RuleOut)
+def update_rule(rule_id: int, body: RuleUpdate, subject: ApiSubject, session: DbSession) -> RuleOut:
+    return service.rule_out(service.update_rule(session, subject, rule_id, body))
+
+
+@router.get("/routing/preview", response_model=RoutingOut, summary="这条诉求会派给谁")
+def routing_preview(
+    subject: ApiSubject, session: DbSession,
+    category_code: Annotated[str, Query(max_length=30)],
+    region_code: Annotated[str, Query(pattern=r"^\d{12}$")],
+    urgency: Urgency = Urgency.normal,
+) -> RoutingOut:
+    return service.preview(session, subject, category_code, region_code, urgency)
