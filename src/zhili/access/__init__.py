@@ -12,7 +12,19 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from zhili.auth.subject import Subject
 from zhili.errors import NotFound
 from zhili.kit.i18n import _
-from zhili.models import ApiKey, AuditLog, Category, Department, Grid, Region, ResponsibilityRule, Staff
+from zhili.models import (
+    ApiKey,
+    Appeal,
+    Assignment,
+    AuditLog,
+    Category,
+    Department,
+    Grid,
+    Region,
+    ResponsibilityRule,
+    Staff,
+    WorkOrder,
+)
 
 M = TypeVar("M")
 
@@ -65,6 +77,20 @@ def _rules(subject: Subject) -> Select[Any]:
     return stmt.where(or_(in_subtree(subject, Region.code), Region.code.in_(subject.ancestor_codes)))
 
 
+def _work_orders(subject: Subject) -> Select[Any]:
+    # An order is the area's if the matter lies in it, or if it sits on the area's command desk.
+    stmt = select(WorkOrder).where(or_(in_subtree(subject, WorkOrder.place_code),
+                                       in_subtree(subject, WorkOrder.region_code)))
+    if subject.department_id is not None:
+        assigned = select(Assignment.work_order_id).where(Assignment.department_id == subject.department_id)
+        stmt = stmt.where(WorkOrder.id.in_(assigned))
+    return stmt
+
+
+def _appeals(subject: Subject) -> Select[Any]:
+    return select(Appeal).where(Appeal.work_order_id.in_(_work_orders(subject).with_only_columns(WorkOrder.id)))
+
+
 _SCOPES: dict[type, Callable[[Subject], Select[Any]]] = {
     Region: _regions,
     Grid: _grids,
@@ -74,6 +100,8 @@ _SCOPES: dict[type, Callable[[Subject], Select[Any]]] = {
     AuditLog: _audit_log,
     Category: _categories,
     ResponsibilityRule: _rules,
+    WorkOrder: _work_orders,
+    Appeal: _appeals,
 }
 
 

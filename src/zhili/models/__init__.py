@@ -12,8 +12,28 @@ from zhili.models.category import (
 from zhili.models.jurisdiction import Department, Grid, GridDuty, GridKind, GridMember, Region
 from zhili.models.security import ApiKey, AuditLog, IdempotencyRecord
 from zhili.models.staff import Role, Staff, StaffRole
+from zhili.models.work_order import (
+    Appeal,
+    Assignment,
+    AssignmentRole,
+    AssignmentState,
+    Channel,
+    OrderEvent,
+    OrderStatus,
+    OutboxMessage,
+    WorkOrder,
+)
 
 __all__ = [
+    "Appeal",
+    "Assignment",
+    "AssignmentRole",
+    "AssignmentState",
+    "Channel",
+    "OrderEvent",
+    "OrderStatus",
+    "OutboxMessage",
+    "WorkOrder",
     "Category",
     "CategoryDeadline",
     "CategoryKind",
