@@ -30,6 +30,8 @@ from zhili.models import (
     Urgency,
 )
 from zhili.models.jurisdiction import DepartmentKind
+from zhili.work_order.schemas import AppealCreate
+from zhili.work_order.service import file_appeal
 
 PASSWORD = "Test@2026pw"
 CITY, COUNTY = "339900000000", "339922000000"
@@ -46,6 +48,7 @@ class World:
     staff: dict[str, Staff] = field(default_factory=dict)
     api_keys: dict[str, int] = field(default_factory=dict)
     rules: dict[str, int] = field(default_factory=dict)
+    orders: dict[str, int] = field(default_factory=dict)
 
     def path_ids(self, town: str) -> dict[str, object]:
         """One row of each kind in town "A" or "B", by the path-parameter names the routes use."""
@@ -59,6 +62,8 @@ class World:
             "rule_id": self.rules["A" if a else "B"],
             # Categories are deployment-wide: the same row for both towns (the scoping test knows).
             "category_code": "T.SHZA",
+            "order_id": self.orders["A" if a else "B"],
+            "action": "dispatch",
         }
 
 
@@ -119,6 +124,12 @@ def build_world(session: Session) -> World:
     staff(session, w, "county-dispatcher", "县派遣员", [Role.dispatcher], COUNTY, password_hash=pw)
     staff(session, w, "county-handler", "县城管处置员", [Role.department_handler], COUNTY, "D-COUNTY-CG",
           password_hash=pw)
+    staff(session, w, "county-handler2", "县城管处置员二", [Role.department_handler], COUNTY, "D-COUNTY-CG",
+          password_hash=pw)
+    staff(session, w, "county-zj", "县住建处置员", [Role.department_handler], COUNTY, "D-COUNTY-ZJ",
+          password_hash=pw)
+    staff(session, w, "county-agent", "县热线坐席", [Role.hotline_agent], COUNTY, password_hash=pw)
+    staff(session, w, "county-leader", "县指挥长", [Role.command_leader], COUNTY, password_hash=pw)
     staff(session, w, "towna-admin", "甲街道管理员", [Role.admin], TOWN_A, password_hash=pw)
     staff(session, w, "towna-viewer", "甲街道领导", [Role.viewer, Role.dispatcher], TOWN_A, password_hash=pw)
     staff(session, w, "towna-police", "甲街道民警", [Role.department_handler], TOWN_A, "D-A-PCS", password_hash=pw)
@@ -143,6 +154,10 @@ def build_world(session: Session) -> World:
         session.add(rule)
         session.flush()
         w.rules[town] = rule.id
+    for town, community, text in (("A", COMMUNITY_A, "甲一社区路灯不亮"), ("B", COMMUNITY_B, "乙镇一村道路积水")):
+        _appeal, order = file_appeal(session, None, AppealCreate(
+            text=text, caller_name="张三", caller_phone="13800138000", region_code=community, category_code="T.SRGL"))
+        w.orders[town] = order.id
     for town, code, name in (("A", TOWN_A, "甲街道接口"), ("B", TOWN_B, "乙镇接口")):
         key, _plain = create_api_key(session, name, w.regions[code], [Role.citizen], None)
         w.api_keys[town] = key.id

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -130,6 +131,11 @@ def create_app() -> FastAPI:
         log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
         return _respond(request, 409, _("与同时提交的另一项修改冲突（例如相同的编码），请刷新后重试"), [])
 
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> Response:
+        # The row's version moved between our read and our write: another person acted first.
+        return _respond(request, 409, _("该记录刚被他人更新，请刷新后再操作"), [])
+
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -150,10 +156,12 @@ def create_app() -> FastAPI:
     from zhili.category import endpoints as category_api
     from zhili.jurisdiction import endpoints as jurisdiction_api
     from zhili.jurisdiction import pages as jurisdiction_pages
+    from zhili.work_order import endpoints as work_order_api
 
     app.include_router(auth_api.router)
     app.include_router(jurisdiction_api.router)
     app.include_router(category_api.router)
+    app.include_router(work_order_api.router)
     app.include_router(auth_pages.router)
     app.include_router(jurisdiction_pages.router)
 

@@ -158,7 +158,8 @@ def test_staff_created_with_roles_department_and_grid(client, world):
 def test_staff_list_filters(client, world):
     admin = login(client, "county-admin")
     handlers = client.get("/api/v1/staff?role=department_handler", headers=admin).json()["items"]
-    assert {s["username"] for s in handlers} == {"county-handler", "towna-police", "townb-police"}
+    assert {s["username"] for s in handlers} == {"county-handler", "county-handler2", "county-zj", "towna-police",
+                                                 "townb-police"}
     in_a = client.get(f"/api/v1/staff?region_code={TOWN_A}", headers=admin).json()["items"]
     assert {s["username"] for s in in_a} == {"towna-admin", "towna-viewer", "towna-police", "towna-gw"}
     found = client.get("/api/v1/staff?q=乙镇", headers=admin).json()["items"]

@@ -109,7 +109,7 @@ def test_pages_paginate(client, world):
     page_login(client, "county-admin")
     r = client.get("/admin/staff", params={"page_size": 3, "page": 2})
     assert r.status_code == 200
-    assert "共 10 条" in r.text and "第 2 / 4 页" in r.text
+    assert "共 14 条" in r.text and "第 2 / 5 页" in r.text
     assert 'href="/admin/staff?page_size=3&amp;page=3"' in r.text
 
 

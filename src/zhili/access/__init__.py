@@ -120,5 +120,5 @@ def get_readable(session: Any, subject: Subject, model: type[M], *where: Any, wh
     """One row the subject may read, or 404: rows outside the scope do not exist for it."""
     row = session.scalars(readable(subject, model).where(*where).limit(1)).unique().first()
     if row is None:
-        raise NotFound(_("{what}不存在或不在您的管辖范围内", what=what or _("记录")))
+        raise NotFound(_("{what} 不存在或不在您的管辖范围内", what=what or _("记录")))
     return row  # type: ignore[no-any-return]

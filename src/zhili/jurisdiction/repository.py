@@ -35,7 +35,7 @@ def regions(
 
 
 def region(session: Session, subject: Subject, code: str) -> Region:
-    return get_readable(session, subject, Region, Region.code == code, what=_("行政区划 {c} ", c=code))
+    return get_readable(session, subject, Region, Region.code == code, what=_("行政区划 {c}", c=code))
 
 
 def region_by_code(session: Session, code: str) -> Region | None:
@@ -65,7 +65,7 @@ def grids(
 
 
 def grid(session: Session, subject: Subject, code: str) -> Grid:
-    return get_readable(session, subject, Grid, Grid.code == code, what=_("网格 {c} ", c=code))
+    return get_readable(session, subject, Grid, Grid.code == code, what=_("网格 {c}", c=code))
 
 
 def community_grids(session: Session, region_id: int) -> list[Grid]:

@@ -1,0 +1,70 @@
+"""Every query of the work-order domain; each starts from `readable(subject, WorkOrder)`."""
+
+from typing import Any
+
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.orm import Session
+
+from zhili.access import get_readable, readable
+from zhili.auth.subject import Subject
+from zhili.kit.codes import subtree_prefix
+from zhili.kit.i18n import _
+from zhili.models import Appeal, Assignment, AssignmentRole, OrderEvent, WorkOrder
+
+
+def orders(subject: Subject, *, status: list[str] | None = None, category_code: str | None = None,
+           within: str | None = None, department_id: int | None = None, q: str | None = None,
+           overdue: bool | None = None) -> Select[Any]:
+    stmt = readable(subject, WorkOrder)
+    if status:
+        stmt = stmt.where(WorkOrder.status.in_(status))
+    if category_code:
+        from zhili.models import Category
+
+        stmt = stmt.where(WorkOrder.category_id.in_(
+            select(Category.id).where(or_(Category.code == category_code,
+                                          Category.code.startswith(category_code + ".", autoescape=True)))))
+    if within:
+        stmt = stmt.where(WorkOrder.place_code.startswith(subtree_prefix(within), autoescape=True))
+    if department_id:
+        stmt = stmt.where(WorkOrder.id.in_(select(Assignment.work_order_id).where(
+            Assignment.department_id == department_id, Assignment.role == AssignmentRole.lead)))
+    if q and q.strip():
+        text = q.strip()
+        stmt = stmt.where(or_(WorkOrder.code == text, WorkOrder.title.contains(text, autoescape=True),
+                              WorkOrder.address.contains(text, autoescape=True)))
+    if overdue is not None:
+        stmt = stmt.where(WorkOrder.overdue_at.is_not(None) if overdue else WorkOrder.overdue_at.is_(None))
+    return stmt.order_by(WorkOrder.id.desc())
+
+
+def order(session: Session, subject: Subject, order_id: int, *, lock: bool = False) -> WorkOrder:
+    """One readable order; with `lock`, the row is locked (FOR UPDATE on PostgreSQL) and re-read."""
+    stmt = readable(subject, WorkOrder).where(WorkOrder.id == order_id)
+    if lock:
+        if session.get_bind().dialect.name == "sqlite":
+            # SQLite has no row locks: a no-op write takes the database's write lock (like BEGIN IMMEDIATE),
+            # so the read below sees whatever a concurrent writer committed, and no one writes until we do.
+            session.execute(update(WorkOrder).where(WorkOrder.id == order_id)
+                            .values(version=WorkOrder.version).execution_options(synchronize_session=False))
+        stmt = stmt.with_for_update(of=WorkOrder).execution_options(populate_existing=True)
+    row = session.scalars(stmt).unique().first()
+    if row is None:
+        return get_readable(session, subject, WorkOrder, WorkOrder.id == order_id,
+                            what=_("工单 #{id}", id=order_id))
+    return row
+
+
+def order_by_code(session: Session, subject: Subject, code: str) -> WorkOrder | None:
+    return session.scalars(readable(subject, WorkOrder).where(WorkOrder.code == code)).first()
+
+
+def events(session: Session, order_id: int) -> list[OrderEvent]:
+    return list(session.scalars(select(OrderEvent).where(OrderEvent.work_order_id == order_id)
+                                .order_by(OrderEvent.id)))
+
+
+def appeals_by_phone(subject: Subject, phone: str) -> Select[Any]:
+    return (select(Appeal).join(Appeal.work_order).where(Appeal.caller_phone == phone)
+            .where(WorkOrder.id.in_(readable(subject, WorkOrder).with_only_columns(WorkOrder.id)))
+            .order_by(Appeal.id.desc()))

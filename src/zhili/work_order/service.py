@@ -1,0 +1,452 @@
+"""The closed loop's use cases: file an appeal (which makes a registered work order), and `act()`, the one
+function through which every move of every order passes, from the JSON API and the pages alike.
+
+`act()` locks the order row (FOR UPDATE on PostgreSQL; SQLite serialises writers) and, if the caller
+says which version it saw, refuses a stale move. The workflow table decides whether the move is
+allowed; this module adds what needs the database (jurisdiction, the actor's department, merge
+targets), applies the effects, appends the immutable event with its outbox rows, and recomputes the
+deadline columns on the working calendar.
+"""
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, assert_never
+
+from shapely.geometry import Point
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhili.access import can_see_region
+from zhili.auth.subject import Subject
+from zhili.category import repository as crepo
+from zhili.category.service import effective_deadlines, route
+from zhili.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from zhili.jurisdiction import repository as jrepo
+from zhili.jurisdiction.schemas import DepartmentRef
+from zhili.kit import geo
+from zhili.kit.calendar import (
+    Colour,
+    Limit,
+    WorkingCalendar,
+    add_working_seconds,
+    deadline_colour,
+    due,
+    working_seconds_between,
+)
+from zhili.kit.i18n import _
+from zhili.kit.time import now
+from zhili.models import (
+    Appeal,
+    Assignment,
+    AssignmentRole,
+    AssignmentState,
+    Category,
+    Channel,
+    Department,
+    Grid,
+    OrderEvent,
+    OutboxMessage,
+    Region,
+    Stage,
+    WorkOrder,
+)
+from zhili.work_order import repository as repo
+from zhili.work_order.schemas import (
+    ActionIn,
+    AppealCreate,
+    AppealOut,
+    AssignmentOut,
+    EventOut,
+    WorkOrderDetail,
+    WorkOrderOut,
+)
+from zhili.work_order.workflow import (
+    ACTION_LABELS,
+    STATUS_LABELS,
+    Action,
+    Clock,
+    OrderState,
+    Outcome,
+    Status,
+    allowed_actions,
+    decide,
+    running_stage,
+)
+
+# Used when a category sets no limit for a stage (sign, handle, verify, callback).
+FALLBACK_LIMITS = {Stage.sign: "4wh", Stage.handle: "5wd", Stage.verify: "1wd", Stage.callback: "2wd"}
+# Actions a department handler takes on its own department's lead assignment.
+HANDLER_ACTIONS = {Action.sign, Action.return_, Action.request_extension, Action.report}
+TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
+
+
+def calendar() -> WorkingCalendar:
+    """The working calendar (per-region admin overrides are the next step; national rules today)."""
+    return WorkingCalendar()
+
+
+# Intake ----------------------------------------------------------------------------------------
+
+
+def locate(session: Session, lon: float, lat: float) -> Grid | None:
+    """The grid containing a point: a bounding-box query, then the exact test in shapely."""
+    point = Point(lon, lat)
+    candidates = session.scalars(select(Grid).where(Grid.min_lon <= lon, Grid.max_lon >= lon,
+                                                    Grid.min_lat <= lat, Grid.max_lat >= lat))
+    return next((g for g in candidates if geo.loads(g.boundary).covers(point)), None)
+
+
+def _tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _i in range(10))
+
+
+def _command_region(region: Region) -> Region:
+    """The command centre that gets a new order: the town's (a village's appeal goes to its town)."""
+    node = region
+    while node.level == "village" and node.parent is not None:
+        node = node.parent
+    return node
+
+
+def file_appeal(session: Session, subject: Subject | None, data: AppealCreate) -> tuple[Appeal, WorkOrder]:
+    """An appeal from any channel becomes a registered work order on its town's command desk, with the
+    routing suggestion of the responsibility list. `subject` is None for the public citizen form."""
+    problems: list[FieldProblem] = []
+    grid = locate(session, data.lon, data.lat) if data.lon is not None and data.lat is not None else None
+    place: Region | None = grid.region if grid else None
+    if place is None and data.region_code:
+        place = jrepo.region_by_code(session, data.region_code)
+        if place is None:
+            problems.append(FieldProblem("region_code", _("区划 {c} 不存在", c=data.region_code)))
+    if place is None and not problems:
+        problems.append(FieldProblem("lon", _("该坐标不在本平台的任何网格内，请核对位置或填写区划代码"),
+                                     expected=_("辖区内的 WGS-84 坐标")))
+    if place is not None and subject is not None and not can_see_region(subject, place.code):
+        problems.append(FieldProblem("region_code", _("地点不在您的管辖范围（{n}）内", n=subject.region_name)))
+    category: Category | None = None
+    if data.category_code:
+        category = crepo.category_by_code(session, data.category_code)
+        if category is None or not category.active:
+            problems.append(FieldProblem("category_code", _("分类 {c} 不存在或已停用", c=data.category_code)))
+        elif subject is None and not category.public:
+            problems.append(FieldProblem("category_code", _("该分类不受理公众直接提交")))
+    if problems or place is None:
+        raise Invalid(problems[0].problem, problems)
+    region = _command_region(place)
+    suggestion = route(session, category, place, data.urgency).lead_department if category else None
+    staff_id = subject.id if subject is not None and subject.kind == "staff" else None
+    title = data.title or data.text[:40]
+    order = WorkOrder(
+        code=f"new-{secrets.token_hex(6)}", urgency=data.urgency, category_id=category.id if category else None,
+        category=category, region_id=region.id, region=region, region_code=region.code, place_code=place.code,
+        grid_id=grid.id if grid else None, channel=data.channel, title=title, description=data.text,
+        address=data.address, lon=data.lon, lat=data.lat,
+        suggested_department_id=suggestion.id if suggestion else None,
+        grid_report=data.channel == Channel.grid, created_by_id=staff_id,
+    )
+    session.add(order)
+    session.flush()
+    order.code = f"GD{now():%Y%m%d}{order.id:06d}"
+    appeal = Appeal(tracking_code=_tracking_code(), channel=data.channel, caller_name=data.caller_name,
+                    caller_phone=data.caller_phone, anonymous=data.anonymous, text=data.text,
+                    address=data.address, lon=data.lon, lat=data.lat, region_code=place.code,
+                    category_id=order.category_id, work_order_id=order.id, created_by_id=staff_id,
+                    external_id=data.external_id)
+    session.add(appeal)
+    _event(session, order, subject, "register", None, Status.registered, data={"channel": data.channel.value})
+    session.flush()
+    return appeal, order
+
+
+# Moves -----------------------------------------------------------------------------------------
+
+
+def state_of(order: WorkOrder) -> OrderState:
+    return OrderState(status=Status(order.status), extension_pending=order.extension_pending,
+                      awaiting_review=order.awaiting_review, grid_report=order.grid_report)
+
+
+def _fields(data: ActionIn) -> dict[str, object]:
+    return {k: v for k, v in data.model_dump(exclude={"expected_version"}).items() if v not in (None, "", [])}
+
+
+def act(session: Session, subject: Subject, order_id: int, action: Action, data: ActionIn) -> WorkOrder:
+    order = repo.order(session, subject, order_id, lock=True)
+    if data.expected_version is not None and data.expected_version != order.version:
+        raise Conflict(_("工单已被他人更新（您看到的是第 {a} 版，现在是第 {b} 版），请刷新后再操作",
+                         a=data.expected_version, b=order.version))
+    outcome = decide(state_of(order), action, subject.roles, _fields(data))
+    if action in HANDLER_ACTIONS:
+        _require_lead_assignment(order, subject, action)
+    before = Status(order.status)
+    extra = _apply(session, subject, order, outcome, data)
+    order.status = outcome.status
+    order.extension_pending = outcome.after.extension_pending
+    order.awaiting_review = outcome.after.awaiting_review
+    if outcome.rework:
+        order.rework_count += 1
+    _reclock(session, order, outcome, extra.pop("_handle_due", None))
+    if outcome.status in (Status.closed, Status.cancelled):
+        order.closed_at = now()
+    _event(session, order, subject, action.value, before, outcome.status, reason=data.reason, rework=outcome.rework,
+           data=extra)
+    session.flush()
+    return order
+
+
+def _require_lead_assignment(order: WorkOrder, subject: Subject, action: Action) -> None:
+    wanted = AssignmentState.pending if action in (Action.sign, Action.return_) else AssignmentState.signed
+    if not any(a.department_id == subject.department_id and a.role == AssignmentRole.lead and a.state == wanted
+               for a in order.assignments):
+        raise Forbidden(_("只有主办部门「{d}」的处置员可以「{a}」", d=_lead_name(order) or _("（未派遣）"),
+                          a=_(ACTION_LABELS[action])))
+
+
+def _lead(order: WorkOrder) -> Assignment | None:
+    live = (AssignmentState.pending, AssignmentState.signed, AssignmentState.done)
+    return next((a for a in order.assignments if a.role == AssignmentRole.lead and a.state in live), None)
+
+
+def _lead_name(order: WorkOrder) -> str | None:
+    lead = _lead(order)
+    return lead.department.name if lead else None
+
+
+def _department(session: Session, subject: Subject, code: str, field: str) -> Department:
+    dept = jrepo.department_by_code(session, subject, code)
+    if dept is None or not dept.active:
+        raise Invalid(_("部门 {c} 不存在、已停用或不在您的管辖范围内", c=code),
+                      [FieldProblem(field, _("部门 {c} 不存在、已停用或不在您的管辖范围内", c=code))])
+    return dept
+
+
+def _withdraw(order: WorkOrder, *roles: AssignmentRole) -> None:
+    for a in order.assignments:
+        if a.role in roles and a.state in (AssignmentState.pending, AssignmentState.signed):
+            a.state = AssignmentState.withdrawn
+
+
+def _apply(session: Session, subject: Subject, order: WorkOrder, outcome: Outcome,
+           data: ActionIn) -> dict[str, Any]:
+    """What a move does besides changing the status. Returns the event's data."""
+    action = outcome.action
+    match action:
+        case Action.dispatch:
+            chosen = _department(session, subject, data.department or "", "department")
+            assists = [_department(session, subject, c, "assisting") for c in data.assisting if c != chosen.code]
+            _withdraw(order, AssignmentRole.lead, AssignmentRole.assist)
+            order.assignments.append(Assignment(department_id=chosen.id, department=chosen,
+                                                role=AssignmentRole.lead))
+            for d in assists:
+                order.assignments.append(Assignment(department_id=d.id, department=d, role=AssignmentRole.assist))
+            return {"department": chosen.code, "assisting": [d.code for d in assists]}
+        case Action.add_assist:
+            have = {a.department_id for a in order.assignments if a.state != AssignmentState.withdrawn}
+            added = [_department(session, subject, c, "departments") for c in data.departments]
+            for d in added:
+                if d.id not in have:
+                    order.assignments.append(Assignment(department_id=d.id, department=d,
+                                                        role=AssignmentRole.assist))
+            return {"departments": [d.code for d in added]}
+        case Action.sign:
+            lead = _lead(order)
+            assert lead is not None
+            lead.state, lead.signed_at, lead.signed_by_id = AssignmentState.signed, now(), subject.id
+            return {"department": lead.department.code}
+        case Action.return_:
+            lead = _lead(order)
+            assert lead is not None
+            lead.state = AssignmentState.returned
+            return {"department": lead.department.code}
+        case Action.reject_return:
+            returned = next(a for a in reversed(order.assignments) if a.role == AssignmentRole.lead)
+            returned.state = AssignmentState.pending
+            return {"department": returned.department.code}
+        case Action.recall | Action.accept_return:
+            _withdraw(order, AssignmentRole.lead, AssignmentRole.assist)
+            return {}
+        case Action.report:
+            for a in order.assignments:
+                if a.state == AssignmentState.signed:
+                    a.state = AssignmentState.done
+            return {"report": data.report, "photos": data.photos}
+        case Action.approve_extension:
+            base = order.handle_due_at or now()
+            new_due = data.due_at or due(base, _limit(data.extra or ""), calendar())
+            if new_due <= base:
+                raise Invalid(_("新的期限应晚于原期限"), [FieldProblem("due_at", _("新的期限应晚于原期限"))])
+            return {"_handle_due": new_due, "due_at": new_due.isoformat()}
+        case Action.escalate:
+            parent = order.region.parent
+            if parent is None:
+                raise Conflict(_("{r}已是最高一级指挥中心，无法再上报", r=order.region.name))
+            order.region, order.region_id, order.region_code = parent, parent.id, parent.code
+            return {"to_region": parent.code}
+        case Action.supervise:
+            return {"response_due": data.response_due.isoformat() if data.response_due else None}
+        case Action.callback:
+            order.rating = int(outcome.rating) if outcome.rating is not None else None
+            return {"rating": order.rating, "comment": data.comment}
+        case Action.merge:
+            target = repo.order_by_code(session, subject, data.target or "")
+            if target is None:
+                raise NotFound(_("要合并到的工单 {c} 不存在或不在您的管辖范围内", c=data.target))
+            if target.id == order.id or Status(target.status) in (Status.closed, Status.cancelled):
+                raise Conflict(_("只能合并到另一张未办结的工单"))
+            for appeal in list(order.appeals):
+                appeal.work_order_id = target.id
+            order.merged_into_id = target.id
+            return {"target": target.code}
+        case Action.self_handle:
+            return {"report": data.report, "photos": data.photos}
+        case Action.answer:
+            return {"answer": data.answer}
+        case (Action.request_extension | Action.reject_extension | Action.suspend | Action.resume
+              | Action.verify_pass | Action.verify_fail | Action.close_dissatisfied | Action.reopen | Action.close
+              | Action.cancel):
+            return {}
+        case _:
+            assert_never(action)
+
+
+# Deadlines -------------------------------------------------------------------------------------
+
+
+def _limit(text: str) -> Limit:
+    try:
+        return Limit.parse(text)
+    except ValueError as exc:
+        raise Invalid(str(exc), [FieldProblem("extra", str(exc), "3wd")]) from exc
+
+
+def stage_limit(session: Session, order: WorkOrder, stage: Stage) -> Limit:
+    """The category's limit for this stage at the order's urgency (inherited up the tree), or the fallback."""
+    text = FALLBACK_LIMITS[stage]
+    if order.category is not None:
+        for d in effective_deadlines(session, order.category):
+            if d.stage == stage and d.urgency == order.urgency:
+                text = d.limit
+    return Limit.parse(text)
+
+
+def _reclock(session: Session, order: WorkOrder, outcome: Outcome, new_handle_due: datetime | None) -> None:
+    """Recompute the running stage and its due time after a move; the clock stops while suspended."""
+    cal, at = calendar(), now()
+    status = outcome.status
+    if outcome.clock is Clock.stop:
+        order.clock_left_seconds = (working_seconds_between(at, order.handle_due_at, cal)
+                                    if order.handle_due_at else None)
+    if new_handle_due is not None:
+        order.handle_due_at = new_handle_due
+    stage = running_stage(status)
+    if stage is None:
+        order.stage, order.stage_started_at, order.due_at = None, None, None
+        return
+    entering = stage.value != order.stage or outcome.rework or outcome.action in (Action.dispatch,
+                                                                                   Action.reject_return)
+    if stage is Stage.sign and entering:
+        order.handle_due_at = due(at, stage_limit(session, order, Stage.handle), cal)
+    if stage is Stage.handle:
+        if outcome.clock is Clock.start and order.clock_left_seconds is not None:
+            order.handle_due_at = add_working_seconds(at, max(order.clock_left_seconds, 0), cal)
+            order.clock_left_seconds = None
+        elif outcome.rework:
+            order.handle_due_at = due(at, stage_limit(session, order, Stage.handle), cal)
+        if order.handle_due_at is None:
+            order.handle_due_at = due(at, stage_limit(session, order, Stage.handle), cal)
+        if entering or outcome.clock is Clock.start:
+            order.stage_started_at = at
+        order.stage, order.due_at = stage.value, order.handle_due_at
+        order.overdue_at = order.warned_at = None if entering else order.overdue_at
+        return
+    if entering:
+        order.stage, order.stage_started_at = stage.value, at
+        order.due_at = due(at, stage_limit(session, order, stage), cal)
+        order.overdue_at = order.warned_at = None
+
+
+def colour(session: Session, order: WorkOrder, at: datetime | None = None) -> Colour | None:
+    if order.due_at is None or order.stage_started_at is None or order.stage is None:
+        return None
+    unit = stage_limit(session, order, Stage(order.stage)).unit
+    return deadline_colour(order.stage_started_at, order.due_at, at or now(), calendar(), unit)
+
+
+# Events and their outbox -----------------------------------------------------------------------
+
+
+def _event(session: Session, order: WorkOrder, subject: Subject | None, action: str, before: Status | None,
+           after: Status, *, reason: str = "", rework: bool = False, data: Mapping[str, Any] | None = None) -> None:
+    internal = action in (Action.supervise.value, Action.escalate.value, Action.add_assist.value,
+                          Action.request_extension.value, Action.reject_extension.value)
+    event = OrderEvent(work_order_id=order.id, actor_id=subject.id if subject and subject.kind == "staff" else None,
+                       actor_name=subject.display_name if subject else _("群众"),
+                       department_id=subject.department_id if subject else None, action=action,
+                       from_status=before.value if before else None, to_status=after.value, reason=reason,
+                       data=dict(data or {}), rework=rework, public=not internal)
+    session.add(event)
+    session.flush()
+    payload = {"order": order.code, "action": action, "status": after.value}
+    session.add(OutboxMessage(event_id=event.id, kind="live", payload=payload))
+    if action in (Action.dispatch.value, Action.add_assist.value, Action.reject_return.value):
+        for a in order.assignments:
+            if a.state == AssignmentState.pending:
+                session.add(OutboxMessage(event_id=event.id, kind="inapp", recipient=f"department:{a.department.code}",
+                                          payload=payload))
+    if after is Status.closed and before is not Status.closed:
+        for appeal in order.appeals:
+            if appeal.caller_phone:
+                session.add(OutboxMessage(event_id=event.id, kind="sms", recipient=appeal.caller_phone,
+                                          payload={**payload, "tracking_code": appeal.tracking_code}))
+
+
+# Read models -----------------------------------------------------------------------------------
+
+
+def _dept_ref(d: Department | None) -> DepartmentRef | None:
+    return DepartmentRef(id=d.id, code=d.code, name=d.name) if d else None
+
+
+def order_out(session: Session, order: WorkOrder, at: datetime | None = None) -> WorkOrderOut:
+    lead = _lead(order)
+    c = colour(session, order, at)
+    return WorkOrderOut(
+        id=order.id, code=order.code, status=order.status, status_label=_(STATUS_LABELS[Status(order.status)]),
+        version=order.version, urgency=order.urgency, category_code=order.category.code if order.category else None,
+        category_name=order.category.name if order.category else None, region_code=order.region_code,
+        place_code=order.place_code, grid_code=order.grid.code if order.grid else None, channel=order.channel,
+        title=order.title, address=order.address, lon=order.lon, lat=order.lat, stage=order.stage,
+        due_at=order.due_at, colour=c.value if c else None, rework_count=order.rework_count, rating=order.rating,
+        lead_department=_dept_ref(lead.department) if lead else None, created_at=order.created_at,
+        closed_at=order.closed_at,
+    )
+
+
+def _appeal_out(appeal: Appeal, subject: Subject) -> AppealOut:
+    # An anonymous caller stays unknown to departments; the command centre keeps the phone for the callback.
+    hide = appeal.anonymous and subject.department_id is not None
+    return AppealOut(id=appeal.id, tracking_code=appeal.tracking_code, channel=appeal.channel,
+                     caller_name=_("匿名") if hide else appeal.caller_name,
+                     caller_phone="" if hide else appeal.caller_phone, anonymous=appeal.anonymous,
+                     text=appeal.text, address=appeal.address, created_at=appeal.created_at)
+
+
+def order_detail(session: Session, subject: Subject, order: WorkOrder) -> WorkOrderDetail:
+    merged = session.get(WorkOrder, order.merged_into_id) if order.merged_into_id else None
+    events = [EventOut(id=e.id, at=e.at, actor_name=e.actor_name, action=e.action,
+                       action_label=_(ACTION_LABELS[Action(e.action)]) if e.action in Action.__members__.values()
+                       else _("登记"), from_status=e.from_status, to_status=e.to_status, reason=e.reason,
+                       data=e.data, rework=e.rework) for e in repo.events(session, order.id)]
+    return WorkOrderDetail(
+        **order_out(session, order).model_dump(), description=order.description,
+        suggested_department=_dept_ref(order.suggested_department), extension_pending=order.extension_pending,
+        awaiting_review=order.awaiting_review, merged_into=merged.code if merged else None,
+        assignments=[AssignmentOut(id=a.id, department=DepartmentRef(id=a.department.id, code=a.department.code,
+                                                                      name=a.department.name),
+                                   role=a.role, state=a.state, dispatched_at=a.dispatched_at, signed_at=a.signed_at)
+                     for a in order.assignments],
+        appeals=[_appeal_out(a, subject) for a in order.appeals], events=events,
+        allowed_actions=[a.value for a in allowed_actions(state_of(order), subject.roles)],
+    )
+
