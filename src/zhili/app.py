@@ -89,7 +89,10 @@ def _respond(request: Request, status: int, message: str, problems: list[FieldPr
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    from zhili.work_order.tasks import lifespan
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Zhili 治理",
         version=__version__,
         description=_("市域社会治理现代化综合指挥平台 API"),
@@ -154,14 +157,24 @@ def create_app() -> FastAPI:
     from zhili.auth import endpoints as auth_api
     from zhili.auth import pages as auth_pages
     from zhili.category import endpoints as category_api
+    from zhili.category import pages as category_pages
     from zhili.jurisdiction import endpoints as jurisdiction_api
     from zhili.jurisdiction import pages as jurisdiction_pages
+    from zhili.notify import endpoints as notify_api
+    from zhili.work_order import attachments as attachment_api
     from zhili.work_order import endpoints as work_order_api
+    from zhili.work_order import pages as work_order_pages
+    from zhili.work_order import public as public_pages
 
     app.include_router(auth_api.router)
     app.include_router(jurisdiction_api.router)
     app.include_router(category_api.router)
     app.include_router(work_order_api.router)
+    app.include_router(attachment_api.router)
+    app.include_router(notify_api.router)
+    app.include_router(work_order_pages.router)
+    app.include_router(category_pages.router)
+    app.include_router(public_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(jurisdiction_pages.router)
 

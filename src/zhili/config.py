@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     map_tile_url: str | None = None
     map_tile_attribution: str = ""
 
+    # The working day and the deadline warning (a region's holidays are CalendarOverride rows).
+    working_hours: str = "08:30-12:00,14:00-17:30"
+    warn_share: float = Field(default=0.8, gt=0, lt=1)
+    # Background work in this process (deadline sweep, outbox sender); turn off where separate workers run.
+    run_background: bool = True
+    sweep_interval_seconds: int = 60
+    # Uploaded attachments, and where the file-backed SMS gateway writes (the demo's and tests' fake).
+    upload_dir: str = "var/uploads"
+    attachment_max_bytes: int = 8 * 1024 * 1024
+    sms_outbox_file: str = "var/sms-outbox.jsonl"
+
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
     page_size_default: int = 50
     page_size_max: int = 500

@@ -16,15 +16,20 @@ from zhili.models import (
     ApiKey,
     Appeal,
     Assignment,
+    Attachment,
     AuditLog,
+    CalendarOverride,
     Category,
     Department,
     Grid,
+    Notification,
+    OrderEvent,
     Region,
     ResponsibilityRule,
     Staff,
     WorkOrder,
 )
+from zhili.models.staff import Role
 
 M = TypeVar("M")
 
@@ -91,6 +96,31 @@ def _appeals(subject: Subject) -> Select[Any]:
     return select(Appeal).where(Appeal.work_order_id.in_(_work_orders(subject).with_only_columns(WorkOrder.id)))
 
 
+def _notifications(subject: Subject) -> Select[Any]:
+    """Addressed to the account, to its department, or to its command desk (centre roles only)."""
+    mine = [Notification.staff_id == subject.id]
+    if subject.department_id is not None:
+        mine.append(Notification.department_id == subject.department_id)
+    if subject.has(Role.dispatcher, Role.command_leader):
+        mine.append(Notification.region_code == subject.region_code)
+    return select(Notification).where(or_(*mine))
+
+
+def _attachments(subject: Subject) -> Select[Any]:
+    """Readable with the order it belongs to; before that, by its uploader only."""
+    orders = _work_orders(subject).with_only_columns(WorkOrder.id)
+    return select(Attachment).where(or_(
+        Attachment.appeal_id.in_(select(Appeal.id).where(Appeal.work_order_id.in_(orders))),
+        Attachment.event_id.in_(select(OrderEvent.id).where(OrderEvent.work_order_id.in_(orders))),
+        Attachment.uploaded_by_id == subject.id,
+    ))
+
+
+def _calendar_overrides(subject: Subject) -> Select[Any]:
+    stmt = select(CalendarOverride).join(Region, Region.id == CalendarOverride.region_id)
+    return stmt.where(or_(in_subtree(subject, Region.code), Region.code.in_(subject.ancestor_codes)))
+
+
 _SCOPES: dict[type, Callable[[Subject], Select[Any]]] = {
     Region: _regions,
     Grid: _grids,
@@ -102,6 +132,9 @@ _SCOPES: dict[type, Callable[[Subject], Select[Any]]] = {
     ResponsibilityRule: _rules,
     WorkOrder: _work_orders,
     Appeal: _appeals,
+    Notification: _notifications,
+    Attachment: _attachments,
+    CalendarOverride: _calendar_overrides,
 }
 
 

@@ -12,6 +12,7 @@ from zhili.models.category import (
 from zhili.models.jurisdiction import Department, Grid, GridDuty, GridKind, GridMember, Region
 from zhili.models.security import ApiKey, AuditLog, IdempotencyRecord
 from zhili.models.staff import Role, Staff, StaffRole
+from zhili.models.support import Attachment, CalendarOverride, Notification
 from zhili.models.work_order import (
     Appeal,
     Assignment,
@@ -25,6 +26,9 @@ from zhili.models.work_order import (
 )
 
 __all__ = [
+    "Attachment",
+    "CalendarOverride",
+    "Notification",
     "Appeal",
     "Assignment",
     "AssignmentRole",
