@@ -121,6 +121,8 @@ def demo(
     host: str = "127.0.0.1", port: int = 8000,
     accounts_json: Annotated[Path, typer.Option(help="Where to write every demo account.")] = Path(
         "var/demo-accounts.json"),
+    simulate: Annotated[bool, typer.Option(help="Keep appeals flowing and moving along the loop")] = True,
+    simulate_every: Annotated[float, typer.Option(help="Seconds between simulator ticks")] = 20.0,
 ) -> None:
     """Migrate, seed the demo county if the database is new, print the accounts, and serve."""
     from zhili.db import get_engine
@@ -137,6 +139,14 @@ def demo(
     if accounts:
         typer.echo(f"demo accounts (one per role; all of them in {accounts_json}):")
         _print_accounts(accounts)
+    if simulate:
+        import threading
+
+        from zhili.work_order.simulator import run_in_background
+
+        run_in_background(simulate_every, threading.Event())
+        typer.echo(f"the simulator files an appeal and moves orders along every {simulate_every:g} s "
+                   "(turn it off with --no-simulate)")
     typer.echo("")
     serve(host=host, port=port)
 
