@@ -186,3 +186,18 @@ def test_intake_checks_place_category_and_phone(world, client):
     # A point inside a grid places the order there.
     order = file(client, agent, region_code=None, lon=119.52, lat=29.25)["work_order"]
     assert order["grid_code"] == COMMUNITY_A + "001" and order["place_code"] == COMMUNITY_A
+
+
+def test_identity_numbers_are_checked_and_kept_from_departments(world, client):
+    from zhili.kit.codes import id_check_digit
+
+    agent, dispatcher = login(client, "county-agent"), login(client, "towna-viewer")
+    r = client.post("/api/v1/appeals", headers=agent, json={
+        "text": "申请低保需要开证明", "region_code": COMMUNITY_A, "caller_id_number": "330122199001011234"})
+    assert r.status_code == 422 and "校验码" in r.text
+    good = "33012219900101123" + id_check_digit("33012219900101123")
+    order = file(client, agent, caller_id_number=good.lower())["work_order"]
+    assert order["appeals"][0]["caller_id_number"] == good.upper()
+    move(client, dispatcher, order["id"], "dispatch", department="D-COUNTY-CG")
+    seen = client.get(f"/api/v1/work-orders/{order['id']}", headers=login(client, "county-handler")).json()
+    assert seen["appeals"][0]["caller_id_number"] == ""

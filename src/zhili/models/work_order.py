@@ -103,6 +103,7 @@ class Appeal(Timestamps, Base):
     channel: Mapped[Channel] = mapped_column(str_enum(Channel))
     caller_name: Mapped[str] = mapped_column(String(50), default="")
     caller_phone: Mapped[str] = mapped_column(String(20), default="", index=True)
+    caller_id_number: Mapped[str] = mapped_column(String(18), default="")  # 身份证号, when the matter needs it
     # The caller asked the departments not to see who they are; the phone stays for the callback.
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     text: Mapped[str] = mapped_column(Text)

@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from zhili.jurisdiction.schemas import DepartmentRef, Phone
+from zhili.kit.codes import check_id_number
 from zhili.kit.i18n import _
 from zhili.models import Channel, Urgency
 
@@ -19,11 +20,19 @@ def _in_china(lon: float | None, lat: float | None) -> None:
         raise ValueError(_("坐标不在中国境内：请使用 WGS-84 经纬度，经度在前（例如 119.8, 29.45）"))
 
 
+def _optional_id_number(value: str) -> str:
+    if value and (problem := check_id_number(value)):
+        raise ValueError(problem)
+    return value
+
+
 class AppealCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: Channel = Channel.hotline
     caller_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
     caller_phone: Phone = ""
+    caller_id_number: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=18),
+                                AfterValidator(_optional_id_number)] = ""
     anonymous: bool = False
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=5000)]
@@ -99,6 +108,7 @@ class AppealOut(BaseModel):
     channel: Channel
     caller_name: str
     caller_phone: str
+    caller_id_number: str
     anonymous: bool
     text: str
     address: str

@@ -149,7 +149,8 @@ def file_appeal(session: Session, subject: Subject | None, data: AppealCreate) -
     session.flush()
     order.code = f"GD{now():%Y%m%d}{order.id:06d}"
     appeal = Appeal(tracking_code=_tracking_code(), channel=data.channel, caller_name=data.caller_name,
-                    caller_phone=data.caller_phone, anonymous=data.anonymous, text=data.text,
+                    caller_phone=data.caller_phone, caller_id_number=data.caller_id_number,
+                    anonymous=data.anonymous, text=data.text,
                     address=data.address, lon=data.lon, lat=data.lat, region_code=place.code,
                     category_id=order.category_id, work_order_id=order.id, created_by_id=staff_id,
                     external_id=data.external_id)
@@ -428,7 +429,10 @@ def _appeal_out(appeal: Appeal, subject: Subject) -> AppealOut:
     hide = appeal.anonymous and subject.department_id is not None
     return AppealOut(id=appeal.id, tracking_code=appeal.tracking_code, channel=appeal.channel,
                      caller_name=_("匿名") if hide else appeal.caller_name,
-                     caller_phone="" if hide else appeal.caller_phone, anonymous=appeal.anonymous,
+                     caller_phone="" if hide else appeal.caller_phone,
+                     # The identity number is for the command centre, never for departments.
+                     caller_id_number="" if subject.department_id is not None else appeal.caller_id_number,
+                     anonymous=appeal.anonymous,
                      text=appeal.text, address=appeal.address, created_at=appeal.created_at)
 
 
