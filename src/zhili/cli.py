@@ -176,6 +176,18 @@ def serve(host: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045
                 proxy_headers=True, log_level="info")
 
 
+@app.command()
+def worker(
+    interval: Annotated[Optional[float], typer.Option(help="Seconds between rounds (default: the setting)")] = None,  # noqa: UP045
+) -> None:
+    """Run the deadline sweep and the notification sender in a loop: for PostgreSQL deployments, as many
+    processes as you like (they claim work with FOR UPDATE SKIP LOCKED); set ZHILI_RUN_BACKGROUND=false on
+    the web processes then."""
+    from zhili.notify.worker import run_forever
+
+    run_forever(interval=interval)
+
+
 @user_app.command("create")
 def user_create(
     username: str,

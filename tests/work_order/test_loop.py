@@ -39,8 +39,14 @@ def test_an_appeal_goes_round_the_whole_loop(world, client, db_session):
     order = move(client, handler, order["id"], "sign")
     assert order["status"] == "accepted" and order["stage"] == "handle"
     assert datetime.fromisoformat(order["due_at"]) > sign_due  # 5 working days against 4 working hours
-    order = move(client, handler, order["id"], "report", report="已更换灯泡", photos=["a.jpg"])
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    upload = client.post("/api/v1/attachments", files={"file": ("after.png", png, "image/png")}, headers=handler)
+    assert upload.status_code == 201, upload.text
+    order = move(client, handler, order["id"], "report", report="已更换灯泡", photos=[upload.json()["key"]])
     assert order["status"] == "handled" and order["stage"] == "verify"
+    # The photo now belongs to the order: the grid worker who verifies on site can open it.
+    photo = client.get("/api/v1/attachments", params={"key": upload.json()["key"]}, headers=grid_worker)
+    assert photo.status_code == 200 and photo.content == png
     order = move(client, grid_worker, order["id"], "verify_pass")
     assert order["status"] == "verified" and order["stage"] == "callback"
     order = move(client, agent, order["id"], "callback", rating=5, comment="很快")

@@ -31,11 +31,24 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+# Each role's own start page, the first that applies (an agent who also dispatches starts at the hotline).
+START_PAGES = (
+    ((Role.hotline_agent,), "/hotline"),
+    ((Role.dispatcher, Role.command_leader), "/orders"),
+    ((Role.department_handler,), "/inbox"),
+    ((Role.grid_worker, Role.grid_chief), "/grid"),
+    ((Role.viewer,), "/overview"),
+    ((Role.admin,), "/admin/regions"),
+)
+
+
 @router.get("/")
 def home(request: Request, session: DbSession) -> Response:
-    if current_staff(request, session) is None:
+    staff = current_staff(request, session)
+    if staff is None:
         return RedirectResponse("/login", status_code=303)
-    return RedirectResponse("/admin/regions", status_code=303)
+    target = next((page for wanted, page in START_PAGES if staff.roles.intersection(wanted)), "/admin/regions")
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/login")

@@ -87,3 +87,36 @@ def routing_preview(
     urgency: Urgency = Urgency.normal,
 ) -> RoutingOut:
     return service.preview(session, subject, category_code, region_code, urgency)
+
+
+# Working-calendar overrides ---------------------------------------------------------------------
+# Query and body parameters only: a region's day is addressed by (region_code, day), never by row id.
+
+from datetime import date  # noqa: E402
+
+from fastapi import Response  # noqa: E402
+
+from zhili.category import calendar as work_calendar  # noqa: E402
+from zhili.category.calendar import OverrideIn, OverrideOut  # noqa: E402
+
+Year = Annotated[int | None, Query(ge=work_calendar.FIRST_YEAR, le=work_calendar.LAST_YEAR)]
+
+
+@router.get("/calendar-overrides", response_model=list[OverrideOut], summary="本区划某年的工作日历调整")
+def list_calendar_overrides(subject: ApiSubject, session: DbSession, region_code: CodeFilter = None,
+                            year: Year = None) -> list[OverrideOut]:
+    """The days that differ from the national schedule for the region (its own and its ancestors')."""
+    return work_calendar.list_overrides(session, subject, region_code or subject.region_code,
+                                        year or work_calendar.this_year())
+
+
+@router.put("/calendar-overrides", response_model=OverrideOut)
+def set_calendar_override(body: OverrideIn, subject: ApiSubject, session: DbSession) -> OverrideOut:
+    return work_calendar.set_override(session, subject, body)
+
+
+@router.delete("/calendar-overrides", status_code=204)
+def delete_calendar_override(subject: ApiSubject, session: DbSession,
+                             region_code: Annotated[str, Query(pattern=r"^\d{12}$")], day: date) -> Response:
+    work_calendar.delete_override(session, subject, region_code, day)
+    return Response(status_code=204)

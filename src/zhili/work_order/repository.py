@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from zhili.access import get_readable, readable
@@ -68,3 +68,44 @@ def appeals_by_phone(subject: Subject, phone: str) -> Select[Any]:
     return (select(Appeal).join(Appeal.work_order).where(Appeal.caller_phone == phone)
             .where(WorkOrder.id.in_(readable(subject, WorkOrder).with_only_columns(WorkOrder.id)))
             .order_by(Appeal.id.desc()))
+
+
+# Queries of the staff pages (work_order/pages.py) -------------------------------------------------
+
+QUEUE_FLAGS = ("extension_pending", "awaiting_review")
+
+
+def queue(subject: Subject, *, flag: str | None = None, sort: str = "new", **filters: Any) -> Select[Any]:
+    """The dispatcher's queue: `orders()` with the review flags and the chosen order (due first or newest)."""
+    stmt = orders(subject, **filters)
+    if flag == "extension_pending":
+        stmt = stmt.where(WorkOrder.extension_pending.is_(True))
+    elif flag == "awaiting_review":
+        stmt = stmt.where(WorkOrder.awaiting_review.is_(True))
+    if sort == "due":
+        stmt = stmt.order_by(None).order_by(WorkOrder.due_at.is_(None), WorkOrder.due_at, WorkOrder.id)
+    return stmt
+
+
+def assigned(subject: Subject, department_id: int, *, role: AssignmentRole, states: list[str],
+             status: list[str] | None = None) -> Select[Any]:
+    """Orders on which a department holds an assignment of this role in one of these states, due first."""
+    stmt = readable(subject, WorkOrder).where(WorkOrder.id.in_(select(Assignment.work_order_id).where(
+        Assignment.department_id == department_id, Assignment.role == role, Assignment.state.in_(states))))
+    if status:
+        stmt = stmt.where(WorkOrder.status.in_(status))
+    return stmt.order_by(WorkOrder.due_at.is_(None), WorkOrder.due_at, WorkOrder.id)
+
+
+def patrol_reports(subject: Subject, staff_id: int, *, status: list[str]) -> Select[Any]:
+    """A grid worker's own patrol reports (the ones it may handle itself)."""
+    return (readable(subject, WorkOrder).where(WorkOrder.grid_report.is_(True), WorkOrder.created_by_id == staff_id,
+                                               WorkOrder.status.in_(status)).order_by(WorkOrder.id.desc()))
+
+
+def status_counts(session: Session, subject: Subject) -> dict[str, int]:
+    ids = readable(subject, WorkOrder).with_only_columns(WorkOrder.id)
+    rows = session.execute(select(WorkOrder.status, func.count()).where(WorkOrder.id.in_(ids))
+                           .group_by(WorkOrder.status))
+    return {str(s): n for s, n in rows}
+

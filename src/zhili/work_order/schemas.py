@@ -43,6 +43,7 @@ class AppealCreate(BaseModel):
     category_code: Annotated[str, StringConstraints(max_length=30)] | None = None
     urgency: Urgency = Urgency.normal
     external_id: Annotated[str, StringConstraints(max_length=100)] = ""
+    photos: list[str] = Field(default_factory=list, max_length=20, description="keys from POST /api/v1/attachments")
 
     @model_validator(mode="after")
     def _place(self) -> "AppealCreate":

@@ -10,17 +10,19 @@ deadline columns on the working calendar.
 
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, assert_never
 
 from shapely.geometry import Point
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from zhili.access import can_see_region
 from zhili.auth.subject import Subject
 from zhili.category import repository as crepo
 from zhili.category.service import effective_deadlines, route
+from zhili.config import get_settings
 from zhili.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from zhili.jurisdiction import repository as jrepo
 from zhili.jurisdiction.schemas import DepartmentRef
@@ -32,6 +34,7 @@ from zhili.kit.calendar import (
     add_working_seconds,
     deadline_colour,
     due,
+    parse_periods,
     working_seconds_between,
 )
 from zhili.kit.i18n import _
@@ -41,6 +44,7 @@ from zhili.models import (
     Assignment,
     AssignmentRole,
     AssignmentState,
+    CalendarOverride,
     Category,
     Channel,
     Department,
@@ -52,6 +56,7 @@ from zhili.models import (
     WorkOrder,
 )
 from zhili.work_order import repository as repo
+from zhili.work_order.attachments import attach
 from zhili.work_order.schemas import (
     ActionIn,
     AppealCreate,
@@ -71,6 +76,7 @@ from zhili.work_order.workflow import (
     Status,
     allowed_actions,
     decide,
+    event_label,
     running_stage,
 )
 
@@ -81,9 +87,46 @@ HANDLER_ACTIONS = {Action.sign, Action.return_, Action.request_extension, Action
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 
 
-def calendar() -> WorkingCalendar:
-    """The working calendar (per-region admin overrides are the next step; national rules today)."""
-    return WorkingCalendar()
+@lru_cache(maxsize=8)
+def _national_calendar(working_hours: str) -> WorkingCalendar:
+    # One shared instance per configured day, so its per-date caches fill once per process.
+    return WorkingCalendar(periods=parse_periods(working_hours))
+
+
+def calendar(region: Region | None = None, session: Session | None = None) -> WorkingCalendar:
+    """The working calendar of a region: the configured working hours, the national schedule, and the
+    CalendarOverride rows of the region and its ancestors, the nearest region's decision winning a day.
+
+    Reads through `session` or the region's own session; no subject, because a deadline is the same
+    whoever looks at it (the sweep has no subject at all). Cached in the session's `info` for the rest
+    of the unit of work (a request or one sweep step): an override edited meanwhile applies from the
+    next one.
+    """
+    hours = get_settings().working_hours
+    if region is None:
+        return _national_calendar(hours)
+    session = session or object_session(region)
+    if session is None:
+        raise RuntimeError("calendar(region) needs the region attached to a session, or a session")
+    cache: dict[tuple[int, str], WorkingCalendar] = session.info.setdefault("zhili.calendars", {})
+    key = (region.id, hours)
+    if key not in cache:
+        chain: list[Region] = [region]
+        while chain[-1].parent is not None:
+            chain.append(chain[-1].parent)  # type: ignore[arg-type]
+        depth = {r.id: i for i, r in enumerate(chain)}
+        nearest: dict[date, tuple[int, bool]] = {}
+        rows = session.execute(select(CalendarOverride.region_id, CalendarOverride.day, CalendarOverride.is_workday)
+                               .where(CalendarOverride.region_id.in_(depth)))
+        for region_id, day, is_workday in rows:
+            if day not in nearest or depth[region_id] < nearest[day][0]:
+                nearest[day] = (depth[region_id], is_workday)
+        if nearest:
+            cache[key] = WorkingCalendar(periods=parse_periods(hours),
+                                         overrides={d: v for d, (_depth, v) in nearest.items()})
+        else:
+            cache[key] = _national_calendar(hours)
+    return cache[key]
 
 
 # Intake ----------------------------------------------------------------------------------------
@@ -155,6 +198,12 @@ def file_appeal(session: Session, subject: Subject | None, data: AppealCreate) -
                     category_id=order.category_id, work_order_id=order.id, created_by_id=staff_id,
                     external_id=data.external_id)
     session.add(appeal)
+    session.flush()
+    if data.photos:
+        if subject is None:
+            message = _("公众表单的照片随表单一起上传")
+            raise Invalid(message, [FieldProblem("photos", message)])
+        attach(session, subject, data.photos, appeal=appeal)
     _event(session, order, subject, "register", None, Status.registered, data={"channel": data.channel.value})
     session.flush()
     return appeal, order
@@ -190,8 +239,10 @@ def act(session: Session, subject: Subject, order_id: int, action: Action, data:
     _reclock(session, order, outcome, extra.pop("_handle_due", None))
     if outcome.status in (Status.closed, Status.cancelled):
         order.closed_at = now()
-    _event(session, order, subject, action.value, before, outcome.status, reason=data.reason, rework=outcome.rework,
-           data=extra)
+    event = _event(session, order, subject, action.value, before, outcome.status, reason=data.reason,
+                   rework=outcome.rework, data=extra)
+    if data.photos and action in (Action.report, Action.self_handle):
+        attach(session, subject, data.photos, event=event)
     session.flush()
     return order
 
@@ -274,7 +325,7 @@ def _apply(session: Session, subject: Subject, order: WorkOrder, outcome: Outcom
             return {"report": data.report, "photos": data.photos}
         case Action.approve_extension:
             base = order.handle_due_at or now()
-            new_due = data.due_at or due(base, _limit(data.extra or ""), calendar())
+            new_due = data.due_at or due(base, _limit(data.extra or ""), calendar(order.region))
             if new_due <= base:
                 raise Invalid(_("新的期限应晚于原期限"), [FieldProblem("due_at", _("新的期限应晚于原期限"))])
             return {"_handle_due": new_due, "due_at": new_due.isoformat()}
@@ -333,7 +384,7 @@ def stage_limit(session: Session, order: WorkOrder, stage: Stage) -> Limit:
 
 def _reclock(session: Session, order: WorkOrder, outcome: Outcome, new_handle_due: datetime | None) -> None:
     """Recompute the running stage and its due time after a move; the clock stops while suspended."""
-    cal, at = calendar(), now()
+    cal, at = calendar(order.region), now()
     status = outcome.status
     if outcome.clock is Clock.stop:
         order.clock_left_seconds = (working_seconds_between(at, order.handle_due_at, cal)
@@ -371,14 +422,16 @@ def colour(session: Session, order: WorkOrder, at: datetime | None = None) -> Co
     if order.due_at is None or order.stage_started_at is None or order.stage is None:
         return None
     unit = stage_limit(session, order, Stage(order.stage)).unit
-    return deadline_colour(order.stage_started_at, order.due_at, at or now(), calendar(), unit)
+    return deadline_colour(order.stage_started_at, order.due_at, at or now(), calendar(order.region), unit,
+                           warn_share=get_settings().warn_share)
 
 
 # Events and their outbox -----------------------------------------------------------------------
 
 
 def _event(session: Session, order: WorkOrder, subject: Subject | None, action: str, before: Status | None,
-           after: Status, *, reason: str = "", rework: bool = False, data: Mapping[str, Any] | None = None) -> None:
+           after: Status, *, reason: str = "", rework: bool = False,
+           data: Mapping[str, Any] | None = None) -> OrderEvent:
     internal = action in (Action.supervise.value, Action.escalate.value, Action.add_assist.value,
                           Action.request_extension.value, Action.reject_extension.value)
     event = OrderEvent(work_order_id=order.id, actor_id=subject.id if subject and subject.kind == "staff" else None,
@@ -400,6 +453,7 @@ def _event(session: Session, order: WorkOrder, subject: Subject | None, action: 
             if appeal.caller_phone:
                 session.add(OutboxMessage(event_id=event.id, kind="sms", recipient=appeal.caller_phone,
                                           payload={**payload, "tracking_code": appeal.tracking_code}))
+    return event
 
 
 # Read models -----------------------------------------------------------------------------------
@@ -439,9 +493,8 @@ def _appeal_out(appeal: Appeal, subject: Subject) -> AppealOut:
 def order_detail(session: Session, subject: Subject, order: WorkOrder) -> WorkOrderDetail:
     merged = session.get(WorkOrder, order.merged_into_id) if order.merged_into_id else None
     events = [EventOut(id=e.id, at=e.at, actor_name=e.actor_name, action=e.action,
-                       action_label=_(ACTION_LABELS[Action(e.action)]) if e.action in Action.__members__.values()
-                       else _("登记"), from_status=e.from_status, to_status=e.to_status, reason=e.reason,
-                       data=e.data, rework=e.rework) for e in repo.events(session, order.id)]
+                       action_label=event_label(e.action), from_status=e.from_status, to_status=e.to_status,
+                       reason=e.reason, data=e.data, rework=e.rework) for e in repo.events(session, order.id)]
     return WorkOrderDetail(
         **order_out(session, order).model_dump(), description=order.description,
         suggested_department=_dept_ref(order.suggested_department), extension_pending=order.extension_pending,

@@ -121,6 +121,17 @@ ACTION_LABELS: Final = {
 }
 
 
+# Events that are not moves: a new appeal's registration, and the deadline sweep's marks.
+SYSTEM_EVENT_LABELS: Final = {"register": N_("登记"), "overdue": N_("超期"), "warn": N_("临期预警")}
+
+
+def event_label(action: str) -> str:
+    """The label of any event on the timeline, a move or not."""
+    if action in Action.__members__.values():
+        return _(ACTION_LABELS[Action(action)])
+    return _(SYSTEM_EVENT_LABELS.get(action, action))
+
+
 class Rating(IntEnum):
     """The five satisfaction levels of a callback (GB/T 39734/39735)."""
 

@@ -7,7 +7,6 @@ Create Date: 2026-11-24 15:47:10.229368
 
 from alembic import op
 import sqlalchemy as sa
-import zhili.models.base
 
 
 revision = '0005'
