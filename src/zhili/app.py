@@ -29,7 +29,7 @@ def wants_json(request: Request) -> bool:
     return path.startswith(("/api/", "/open311/")) or "application/json" in request.headers.get("accept", "")
 
 
-def _validation_problems(exc: RequestValidationError) -> list[FieldProblem]:
+def validation_problems(exc: RequestValidationError) -> list[FieldProblem]:
     problems = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
@@ -119,7 +119,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = _validation_problems(exc)
+        problems = validation_problems(exc)
         message = "; ".join(f"{p.field}: {p.problem}" for p in problems[:3])
         return _respond(request, 422, message, problems)
 

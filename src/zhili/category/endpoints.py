@@ -1,12 +1,15 @@
-"""JSON API for categories, responsibility rules and the routing preview."""
+"""JSON API for categories, responsibility rules, the routing preview and the working calendar."""
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from zhili.auth.dependencies import ApiSubject, DbSession
+from zhili.category import calendar as work_calendar
 from zhili.category import repository as repo
 from zhili.category import service
+from zhili.category.calendar import OverrideIn, OverrideOut
 from zhili.category.schemas import (
     CategoryCreate,
     CategoryDetail,
@@ -92,12 +95,6 @@ def routing_preview(
 # Working-calendar overrides ---------------------------------------------------------------------
 # Query and body parameters only: a region's day is addressed by (region_code, day), never by row id.
 
-from datetime import date  # noqa: E402
-
-from fastapi import Response  # noqa: E402
-
-from zhili.category import calendar as work_calendar  # noqa: E402
-from zhili.category.calendar import OverrideIn, OverrideOut  # noqa: E402
 
 Year = Annotated[int | None, Query(ge=work_calendar.FIRST_YEAR, le=work_calendar.LAST_YEAR)]
 

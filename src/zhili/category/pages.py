@@ -58,9 +58,9 @@ def _edits_catalogue(subject: Subject) -> bool:
 
 
 def _problems(exc: RequestValidationError) -> list[FieldProblem]:
-    from zhili.app import _validation_problems  # the one place pydantic's messages are translated
+    from zhili.app import validation_problems  # the one place pydantic's messages are translated
 
-    return _validation_problems(exc)
+    return validation_problems(exc)
 
 
 # Categories ------------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def categories_page(request: Request, subject: PageSubject, session: DbSession, 
     elif current is not None:
         stmt = repo.categories(subject, parent_code=current.code)
     else:
-        stmt = repo.categories(subject).where(Category.parent_id.is_(None))
+        stmt = repo.categories(subject, roots_only=True)
     rows, total = paginate(session, stmt, params)
     ctx: dict[str, Any] = {"current": current, "items": _category_items(session, rows), "total": total,
                            "params": params, "q": q or "", "searching": searching,

@@ -13,8 +13,11 @@ from zhili.models import Category, CategoryDeadline, Department, Region, Respons
 
 
 def categories(subject: Subject, *, parent_code: str | None = None, kind: str | None = None,
-               q: str | None = None, active: bool | None = None, leaves_only: bool = False) -> Select[Any]:
+               q: str | None = None, active: bool | None = None, leaves_only: bool = False,
+               roots_only: bool = False) -> Select[Any]:
     stmt = readable(subject, Category)
+    if roots_only:
+        stmt = stmt.where(Category.parent_id.is_(None))
     if parent_code:
         stmt = stmt.where(Category.parent_id == select(Category.id).where(Category.code == parent_code)
                           .scalar_subquery())
