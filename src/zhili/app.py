@@ -171,6 +171,7 @@ def create_app() -> FastAPI:
     app.include_router(category_api.router)
     app.include_router(work_order_api.router)
     app.include_router(attachment_api.router)
+    app.include_router(attachment_api.page_router)
     app.include_router(notify_api.router)
     app.include_router(work_order_pages.router)
     app.include_router(category_pages.router)

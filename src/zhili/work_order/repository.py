@@ -9,7 +9,7 @@ from zhili.access import get_readable, readable
 from zhili.auth.subject import Subject
 from zhili.kit.codes import subtree_prefix
 from zhili.kit.i18n import _
-from zhili.models import Appeal, Assignment, AssignmentRole, OrderEvent, WorkOrder
+from zhili.models import Appeal, Assignment, AssignmentRole, Attachment, OrderEvent, WorkOrder
 
 
 def orders(subject: Subject, *, status: list[str] | None = None, category_code: str | None = None,
@@ -109,3 +109,8 @@ def status_counts(session: Session, subject: Subject) -> dict[str, int]:
                            .group_by(WorkOrder.status))
     return {str(s): n for s, n in rows}
 
+
+
+def photo_keys(session: Session, appeal_id: int) -> list[str]:
+    return list(session.scalars(select(Attachment.key).where(Attachment.appeal_id == appeal_id)
+                                .order_by(Attachment.id)))

@@ -114,6 +114,7 @@ class AppealOut(BaseModel):
     text: str
     address: str
     created_at: datetime
+    photos: list[str] = Field(default_factory=list, description="attachment keys")
 
 
 class WorkOrderOut(BaseModel):

@@ -478,7 +478,7 @@ def order_out(session: Session, order: WorkOrder, at: datetime | None = None) ->
     )
 
 
-def _appeal_out(appeal: Appeal, subject: Subject) -> AppealOut:
+def _appeal_out(appeal: Appeal, subject: Subject, photos: list[str]) -> AppealOut:
     # An anonymous caller stays unknown to departments; the command centre keeps the phone for the callback.
     hide = appeal.anonymous and subject.department_id is not None
     return AppealOut(id=appeal.id, tracking_code=appeal.tracking_code, channel=appeal.channel,
@@ -487,7 +487,7 @@ def _appeal_out(appeal: Appeal, subject: Subject) -> AppealOut:
                      # The identity number is for the command centre, never for departments.
                      caller_id_number="" if subject.department_id is not None else appeal.caller_id_number,
                      anonymous=appeal.anonymous,
-                     text=appeal.text, address=appeal.address, created_at=appeal.created_at)
+                     text=appeal.text, address=appeal.address, created_at=appeal.created_at, photos=photos)
 
 
 def order_detail(session: Session, subject: Subject, order: WorkOrder) -> WorkOrderDetail:
@@ -503,7 +503,7 @@ def order_detail(session: Session, subject: Subject, order: WorkOrder) -> WorkOr
                                                                       name=a.department.name),
                                    role=a.role, state=a.state, dispatched_at=a.dispatched_at, signed_at=a.signed_at)
                      for a in order.assignments],
-        appeals=[_appeal_out(a, subject) for a in order.appeals], events=events,
+        appeals=[_appeal_out(a, subject, repo.photo_keys(session, a.id)) for a in order.appeals], events=events,
         allowed_actions=[a.value for a in allowed_actions(state_of(order), subject.roles)],
     )
 
