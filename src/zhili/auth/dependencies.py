@@ -34,7 +34,10 @@ def get_db() -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response goes out. With the default ("request") FastAPI runs the
+# exit code after sending, so a page reacting to the answer (htmx's HX-Trigger reload of a list, a
+# redirect) could read the database before the change was committed and show the old state.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 class LoginRequired(AppError):
