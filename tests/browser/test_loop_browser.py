@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from tests.browser.test_admin_browser import CHROMIUM, SHOTS, _chromium_or_skip, live_server  # noqa: F401
