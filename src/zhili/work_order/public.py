@@ -25,18 +25,19 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from shapely.geometry import mapping
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhili.auth.dependencies import DbSession, verify_csrf
 from zhili.auth.subject import Subject, SubjectKind
 from zhili.errors import AppError, FieldProblem
+from zhili.jurisdiction import repository as jrepo
 from zhili.kit import geo
 from zhili.kit.codes import RegionLevel, check_phone
 from zhili.kit.i18n import N_, _
-from zhili.models import Appeal, Category, Channel, IdempotencyRecord, OrderEvent, Region, Role, WorkOrder
+from zhili.models import Appeal, Category, Channel, IdempotencyRecord, Region, Role, WorkOrder
 from zhili.templating import render
+from zhili.work_order import repository as repo
 from zhili.work_order import service
 from zhili.work_order.attachments import IMAGE_TYPES, Checked, read_checked, store
 from zhili.work_order.schemas import ActionIn, AppealCreate
@@ -118,33 +119,11 @@ class CategoryGroup:
 
 def public_categories(session: Session) -> list[CategoryGroup]:
     """Active public leaves, grouped by their parent's name, in tree order."""
-    parents = select(Category.parent_id).where(Category.parent_id.is_not(None), Category.active.is_(True))
-    leaves = list(session.scalars(select(Category).where(
-        Category.public.is_(True), Category.active.is_(True), Category.id.not_in(parents)).order_by(Category.path)))
-    names = dict(session.execute(select(Category.id, Category.name).where(
-        Category.id.in_({c.parent_id for c in leaves if c.parent_id}))).all())
+    leaves, names = repo.public_leaf_categories(session)
     groups: dict[str, list[Category]] = {}
     for c in leaves:
         groups.setdefault(str(names.get(c.parent_id or 0, _("其他"))), []).append(c)
     return [CategoryGroup(name, items) for name, items in groups.items()]
-
-
-def _root_region(session: Session) -> Region | None:
-    return session.scalar(select(Region).where(Region.parent_id.is_(None)).order_by(Region.code).limit(1))
-
-
-def _claimed(session: Session, token: str) -> IdempotencyRecord | None:
-    return session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.owner == FORM_OWNER,
-                                                          IdempotencyRecord.key == token))
-
-
-def _appeal_by_code(session: Session, code: str) -> Appeal | None:
-    return session.scalar(select(Appeal).where(Appeal.tracking_code == code))
-
-
-def _public_events(session: Session, order_id: int) -> list[OrderEvent]:
-    return list(session.scalars(select(OrderEvent).where(OrderEvent.work_order_id == order_id,
-                                                         OrderEvent.public.is_(True)).order_by(OrderEvent.id)))
 
 
 # The public form ----------------------------------------------------------------------------------
@@ -237,7 +216,7 @@ async def submit_appeal(
         form.form_token = str(uuid.uuid4())
         return _form_page(request, session, form, status_code=400,
                           message=_("页面已过期，请检查内容后重新提交"))
-    if (claim := _claimed(session, token)) is not None and claim.body:
+    if (claim := repo.form_claim(session, FORM_OWNER, token)) is not None and claim.body:
         return _done_page(request, claim.body, replay=True)
     files = [p for p in photos if p.filename]
     leaves = {c.code for g in public_categories(session) for c in g.items}
@@ -250,7 +229,7 @@ async def submit_appeal(
             return _form_page(request, session, form, message=exc.message, problems=exc.problems,
                               status_code=exc.status_code)
     try:
-        data = _appeal_data(form, _root_region(session)) if not problems else None
+        data = _appeal_data(form, repo.root_region(session)) if not problems else None
     except (ValidationError, ValueError):
         problems = [FieldProblem("lon", _("地图位置无效，请重新在地图上点选，或清除位置只填地址"))]
         data = None
@@ -263,7 +242,7 @@ async def submit_appeal(
         session.flush()
     except IntegrityError:  # a twin of this POST filed first and has committed by now
         session.rollback()
-        claim = _claimed(session, token)
+        claim = repo.form_claim(session, FORM_OWNER, token)
         return _done_page(request, claim.body if claim and claim.body else "", replay=True)
     try:
         appeal, _order = service.file_appeal(session, None, data)
@@ -273,7 +252,7 @@ async def submit_appeal(
                           status_code=exc.status_code)
     for c in checked:
         store(session, c, appeal_id=appeal.id)
-    claim = _claimed(session, token)
+    claim = repo.form_claim(session, FORM_OWNER, token)
     assert claim is not None
     claim.status_code, claim.content_type, claim.body = 200, "text/plain", appeal.tracking_code
     return _done_page(request, appeal.tracking_code)
@@ -286,8 +265,7 @@ async def submit_appeal(
 def area(session: DbSession) -> Response:
     """Outlines only (county and towns), with no names or codes: enough to find one's place on a map
     without online tiles, and nothing a stranger should not see."""
-    rows = session.scalars(select(Region).where(Region.level.in_(["city", "county", "town"]),
-                                                Region.boundary.is_not(None)))
+    rows = repo.outlines(session)
     features = [{"type": "Feature", "properties": {"level": r.level},
                  "geometry": mapping(geo.loads(r.boundary).simplify(0.0003, preserve_topology=True))}
                 for r in rows if r.boundary]
@@ -344,7 +322,7 @@ def _find(session: Session, code: str, phone4: str) -> Appeal | None:
     code = code.strip().upper()
     if not CODE_PATTERN.match(code) or not re.fullmatch(r"\d{4}", phone4.strip()):
         return None
-    appeal = _appeal_by_code(session, code)
+    appeal = repo.appeal_by_tracking_code(session, code)
     if appeal is None or not appeal.caller_phone or _last4(appeal.caller_phone) != phone4.strip():
         return None
     return appeal
@@ -354,7 +332,7 @@ def _track_context(session: Session, appeal: Appeal) -> dict[str, Any]:
     order = appeal.work_order
     events = [{"at": e.at, "label": _(CITIZEN_ACTION.get(e.action, N_("办理进展"))),
                "answer": (e.data or {}).get("answer", "") if e.action == Action.answer.value else ""}
-              for e in _public_events(session, order.id)]
+              for e in repo.public_events(session, order.id)]
     status = Status(order.status)
     first = order.appeals[0].id if order.appeals else appeal.id
     return {
@@ -405,14 +383,14 @@ def rate(request: Request, session: DbSession, code: Annotated[str, Form(max_len
         return _track_page(request, {**ids, **_track_context(session, appeal), "message": message,
                                      "errors": {"rating": message}}, status_code=422)
     order = appeal.work_order
-    place = session.scalar(select(Region).where(Region.code == order.place_code))
+    place = jrepo.region_by_code(session, order.place_code)
     assert place is not None  # place_code is always a region's code (service.file_appeal)
     try:
         service.act(session, citizen_subject(order, place), order.id, Action.callback,
                     ActionIn(rating=int(rating), comment=comment.strip()))
     except AppError as exc:
         session.rollback()
-        appeal = _appeal_by_code(session, appeal.tracking_code)
+        appeal = repo.appeal_by_tracking_code(session, appeal.tracking_code)
         assert appeal is not None
         return _track_page(request, {**ids, **_track_context(session, appeal),
                                      "message": _("这件诉求现在不能评价（可能已评价过），请刷新查看最新进展")},

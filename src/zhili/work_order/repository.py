@@ -9,7 +9,17 @@ from zhili.access import get_readable, readable
 from zhili.auth.subject import Subject
 from zhili.kit.codes import subtree_prefix
 from zhili.kit.i18n import _
-from zhili.models import Appeal, Assignment, AssignmentRole, Attachment, OrderEvent, WorkOrder
+from zhili.models import (
+    Appeal,
+    Assignment,
+    AssignmentRole,
+    Attachment,
+    Category,
+    IdempotencyRecord,
+    OrderEvent,
+    Region,
+    WorkOrder,
+)
 
 
 def orders(subject: Subject, *, status: list[str] | None = None, category_code: str | None = None,
@@ -19,8 +29,6 @@ def orders(subject: Subject, *, status: list[str] | None = None, category_code: 
     if status:
         stmt = stmt.where(WorkOrder.status.in_(status))
     if category_code:
-        from zhili.models import Category
-
         stmt = stmt.where(WorkOrder.category_id.in_(
             select(Category.id).where(or_(Category.code == category_code,
                                           Category.code.startswith(category_code + ".", autoescape=True)))))
@@ -114,3 +122,40 @@ def status_counts(session: Session, subject: Subject) -> dict[str, int]:
 def photo_keys(session: Session, appeal_id: int) -> list[str]:
     return list(session.scalars(select(Attachment.key).where(Attachment.appeal_id == appeal_id)
                                 .order_by(Attachment.id)))
+
+
+# For the public pages (no subject: what they show is decided by the tracking code and phone digits) ------
+
+
+def public_leaf_categories(session: Session) -> tuple[list[Category], dict[int, str]]:
+    """Active public leaves in tree order, and the names of their parents."""
+    parents = select(Category.parent_id).where(Category.parent_id.is_not(None), Category.active.is_(True))
+    leaves = list(session.scalars(select(Category).where(
+        Category.public.is_(True), Category.active.is_(True), Category.id.not_in(parents)).order_by(Category.path)))
+    names = dict(session.execute(select(Category.id, Category.name).where(
+        Category.id.in_({c.parent_id for c in leaves if c.parent_id}))).all())  # type: ignore[arg-type]
+    return leaves, names
+
+
+def root_region(session: Session) -> Region | None:
+    return session.scalar(select(Region).where(Region.parent_id.is_(None)).order_by(Region.code).limit(1))
+
+
+def outlines(session: Session) -> list[Region]:
+    """The city, county and town outlines (the public map's base)."""
+    return list(session.scalars(select(Region).where(Region.level.in_(["city", "county", "town"]),
+                                                     Region.boundary.is_not(None))))
+
+
+def form_claim(session: Session, owner: str, token: str) -> IdempotencyRecord | None:
+    return session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.owner == owner,
+                                                          IdempotencyRecord.key == token))
+
+
+def appeal_by_tracking_code(session: Session, code: str) -> Appeal | None:
+    return session.scalar(select(Appeal).where(Appeal.tracking_code == code))
+
+
+def public_events(session: Session, order_id: int) -> list[OrderEvent]:
+    return list(session.scalars(select(OrderEvent).where(OrderEvent.work_order_id == order_id,
+                                                         OrderEvent.public.is_(True)).order_by(OrderEvent.id)))
