@@ -78,13 +78,17 @@ def _error_page(request: Request, status: int, message: str, problems: list[Fiel
 
 
 def _respond(request: Request, status: int, message: str, problems: list[FieldProblem],
-             extra: dict[str, Any] | None = None) -> Response:
+             extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Response:
+    headers = dict(headers or {})
     if wants_json(request):
         body: dict[str, Any] = {"detail": message, "errors": [p.as_dict() for p in problems]}
         body.update(extra or {})
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse(body, status_code=status, headers=headers)
-    return _error_page(request, status, message, problems)
+    response = _error_page(request, status, message, problems)
+    response.headers.update(headers)
+    return response
 
 
 def create_app() -> FastAPI:
@@ -115,7 +119,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
-        return _respond(request, exc.status_code, exc.message, exc.problems)
+        return _respond(request, exc.status_code, exc.message, exc.problems, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -30,6 +30,7 @@ class AppError(Exception):
         super().__init__(message)
         self.message = message
         self.problems = problems or []
+        self.headers: dict[str, str] = {}
 
 
 class Invalid(AppError):
@@ -58,6 +59,15 @@ class TooLarge(AppError):
 
 class Locked(AppError):
     status_code = 423
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers["Retry-After"] = str(retry_after)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from zhili.access import readable
-from zhili.auth import audit
+from zhili.auth import audit, ratelimit
 from zhili.auth.passwords import dummy_verify, hash_password, needs_rehash, verify_password
 from zhili.auth.subject import Subject, SubjectKind
 from zhili.config import get_settings
@@ -68,6 +68,8 @@ def subject_for_api_key(key: ApiKey) -> Subject:
         region_level=RegionLevel(key.region.level),
         region_name=key.region.name,
         ancestor_codes=ancestor_codes(key.region),
+        channels=tuple(key.channels or ()),
+        rate_limit=key.rate_limit,
     )
 
 
@@ -131,9 +133,17 @@ def staff_for_session(session: Session, staff_id: int, version: int) -> Staff | 
     return staff
 
 
+def api_key_subject(session: Session, plain: str) -> Subject:
+    """The outside system behind a key, counted against its rate limit (TooManyRequests when over)."""
+    subject = subject_for_api_key(verify_api_key(session, plain))
+    if subject.rate_limit is not None:
+        ratelimit.hit(subject.id, subject.rate_limit)
+    return subject
+
+
 def subject_from_bearer(session: Session, token: str) -> Subject:
     if token.startswith(API_KEY_PREFIX):
-        return subject_for_api_key(verify_api_key(session, token))
+        return api_key_subject(session, token)
     try:
         data = _serializer().loads(token, max_age=get_settings().token_ttl_seconds)
     except SignatureExpired as exc:

@@ -42,6 +42,9 @@ class Subject:
     department_id: int | None = None
     department_name: str | None = None
     ancestor_codes: tuple[str, ...] = field(default=())
+    # An outside system's allowed channels (the first is its own), and its requests-a-minute limit.
+    channels: tuple[str, ...] = field(default=())
+    rate_limit: int | None = None
 
     @property
     def scope_prefix(self) -> str:

@@ -1,6 +1,7 @@
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from zhili.db import Base
@@ -104,3 +105,36 @@ class RuleAssist(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True)
 
     department: Mapped[Department] = relationship(lazy="joined")
+
+
+class AttributeType(StrEnum):
+    """The datatypes of an Open311 service definition attribute."""
+
+    string = "string"
+    number = "number"
+    datetime = "datetime"
+    text = "text"
+    singlevaluelist = "singlevaluelist"
+    multivaluelist = "multivaluelist"
+
+
+class ServiceAttribute(Timestamps, Base):
+    """An extra field an admin asks for under one category leaf (Open311 service definition attribute):
+    e.g. 井盖 → 井盖类型 (singlevaluelist). Outside appeals are validated against it."""
+
+    __tablename__ = "service_attributes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(50))
+    datatype: Mapped[AttributeType] = mapped_column(str_enum(AttributeType))
+    # variable false: an informational line shown to the caller, with no value to send.
+    variable: Mapped[bool] = mapped_column(Boolean, default=True)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(String(300))  # the question put to the caller
+    datatype_description: Mapped[str] = mapped_column(String(300), default="")
+    order: Mapped[int] = mapped_column(Integer, default=0)
+    # For the list types: [{"key": "round", "name": "圆形"}, …] in the order shown.
+    values: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (UniqueConstraint("category_id", "code", name="uq_service_attributes_category_code"),)

@@ -22,12 +22,26 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The channels this outside system may file appeals as (the first is what Open311 appeals record),
+    # and how many requests a minute it may make (None: no limit).
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rate_limit: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     region: Mapped[Region] = relationship(lazy="joined")
+
+
+class RateCounter(Base):
+    """Requests an API key made in one minute (fixed window), shared by every server process."""
+
+    __tablename__ = "rate_counters"
+
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)  # minutes since the epoch
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditLog(Base):

@@ -1,8 +1,9 @@
 """Attachments, in-app notifications and working-calendar overrides."""
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhili.db import Base
@@ -59,3 +60,28 @@ class CalendarOverride(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
 
     __table_args__ = (UniqueConstraint("region_id", "day", name="uq_calendar_overrides_region_day"),)
+
+
+class ImportJob(Base):
+    """One bulk import (historical appeals, Boston 311 …) started from the admin page or the CLI:
+    its progress for the page to poll, and its row-by-row report. All-or-nothing: `imported_rows` is
+    0 unless the job is done."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # appeals / boston311
+    filename: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(500), default="")  # the uploaded file while it is processed
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)  # queued/running/done/rejected/failed
+    region_code: Mapped[str] = mapped_column(String(12), default="", index=True)  # whose import it is (scope)
+    total_rows: Mapped[int | None] = mapped_column(Integer)
+    processed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    imported_rows: Mapped[int] = mapped_column(Integer, default=0)
+    bad_rows: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # the first problems, row by row
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

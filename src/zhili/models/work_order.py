@@ -20,6 +20,7 @@ class Channel(StrEnum):
     grid = "grid"  # 网格员巡查上报
     sensor = "sensor"  # 感知设备预警
     referral = "referral"  # 上级转办
+    social = "social"  # 网络问政 / 微博 / 留言板
 
 
 class OrderStatus(StrEnum):
@@ -114,7 +115,12 @@ class Appeal(Timestamps, Base):
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    external_id: Mapped[str] = mapped_column(String(100), default="")  # the outside system's own id
+    external_id: Mapped[str] = mapped_column(String(100), default="", index=True)  # the outside system's own id
+    # The outside system (API key) that filed it, and what it sent besides the text: the Open311 service
+    # definition's attribute values, and a link to its own photo.
+    source_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"), index=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    media_url: Mapped[str] = mapped_column(String(500), default="")
 
     work_order: Mapped[WorkOrder] = relationship(back_populates="appeals")
 

@@ -28,7 +28,7 @@ def _optional_id_number(value: str) -> str:
 
 class AppealCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    channel: Channel = Channel.hotline
+    channel: Channel | None = Field(default=None, description="default: hotline for staff, an outside system's own channel")
     caller_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
     caller_phone: Phone = ""
     caller_id_number: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=18),
@@ -44,6 +44,10 @@ class AppealCreate(BaseModel):
     urgency: Urgency = Urgency.normal
     external_id: Annotated[str, StringConstraints(max_length=100)] = ""
     photos: list[str] = Field(default_factory=list, max_length=20, description="keys from POST /api/v1/attachments")
+    attributes: dict[str, str | list[str]] = Field(default_factory=dict, max_length=50,
+                                                   description="values for the category's service attributes")
+    media_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500,
+                                                pattern=r"^(https?://\S+)?$")] = ""
 
     @model_validator(mode="after")
     def _place(self) -> "AppealCreate":

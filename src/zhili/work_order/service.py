@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from zhili.access import can_see_region
-from zhili.auth.subject import Subject
+from zhili.auth.subject import Subject, SubjectKind
+from zhili.category.attributes import check_attributes
 from zhili.category import repository as crepo
 from zhili.category.service import effective_deadlines, route
 from zhili.config import get_settings
@@ -174,6 +175,11 @@ def file_appeal(session: Session, subject: Subject | None, data: AppealCreate) -
             problems.append(FieldProblem("category_code", _("分类 {c} 不存在或已停用", c=data.category_code)))
         elif subject is None and not category.public:
             problems.append(FieldProblem("category_code", _("该分类不受理公众直接提交")))
+    channel = _channel(subject, data.channel)
+    attributes: dict[str, Any] = {}
+    if category is not None:  # attributes: the category's service definition
+        attributes, more = check_attributes(session, category, data.attributes)
+        problems += more
     if problems or place is None:
         raise Invalid(problems[0].problem, problems)
     region = _command_region(place)
@@ -183,20 +189,21 @@ def file_appeal(session: Session, subject: Subject | None, data: AppealCreate) -
     order = WorkOrder(
         code=f"new-{secrets.token_hex(6)}", urgency=data.urgency, category_id=category.id if category else None,
         category=category, region_id=region.id, region=region, region_code=region.code, place_code=place.code,
-        grid_id=grid.id if grid else None, channel=data.channel, title=title, description=data.text,
+        grid_id=grid.id if grid else None, channel=channel, title=title, description=data.text,
         address=data.address, lon=data.lon, lat=data.lat,
         suggested_department_id=suggestion.id if suggestion else None,
-        grid_report=data.channel == Channel.grid, created_by_id=staff_id,
+        grid_report=channel == Channel.grid, created_by_id=staff_id,
     )
     session.add(order)
     session.flush()
     order.code = f"GD{now():%Y%m%d}{order.id:06d}"
-    appeal = Appeal(tracking_code=_tracking_code(), channel=data.channel, caller_name=data.caller_name,
+    appeal = Appeal(tracking_code=_tracking_code(), channel=channel, caller_name=data.caller_name,
                     caller_phone=data.caller_phone, caller_id_number=data.caller_id_number,
                     anonymous=data.anonymous, text=data.text,
                     address=data.address, lon=data.lon, lat=data.lat, region_code=place.code,
                     category_id=order.category_id, work_order_id=order.id, created_by_id=staff_id,
-                    external_id=data.external_id)
+                    external_id=data.external_id, attributes=attributes, media_url=data.media_url,
+                    source_key_id=subject.id if subject is not None and subject.kind == SubjectKind.api_key else None)
     session.add(appeal)
     session.flush()
     if data.photos:
@@ -204,9 +211,22 @@ def file_appeal(session: Session, subject: Subject | None, data: AppealCreate) -
             message = _("公众表单的照片随表单一起上传")
             raise Invalid(message, [FieldProblem("photos", message)])
         attach(session, subject, data.photos, appeal=appeal)
-    _event(session, order, subject, "register", None, Status.registered, data={"channel": data.channel.value})
+    _event(session, order, subject, "register", None, Status.registered, data={"channel": channel.value})
     session.flush()
     return appeal, order
+
+
+def _channel(subject: Subject | None, asked: Channel | None) -> Channel:
+    """Staff file as the hotline unless they say otherwise; an outside system files only as the channels
+    its key allows, its first one by default."""
+    if subject is None or subject.kind != SubjectKind.api_key:
+        return asked or Channel.hotline
+    if not subject.channels:
+        raise Forbidden(_("API 密钥「{n}」未被授权登记诉求（没有允许的渠道），请联系管理员", n=subject.name))
+    channel = asked or Channel(subject.channels[0])
+    if channel.value not in subject.channels:
+        raise Forbidden(_("API 密钥「{n}」不允许以「{c}」渠道登记诉求", n=subject.name, c=channel.value))
+    return channel
 
 
 # Moves -----------------------------------------------------------------------------------------
