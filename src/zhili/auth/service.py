@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from datetime import timedelta
+from collections.abc import Sequence
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -160,14 +161,20 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+DEFAULT_KEY_CHANNELS = ("open311",)
+
+
 def create_api_key(
-    session: Session, name: str, region: Region, roles: list[Role], created_by: Subject | None
+    session: Session, name: str, region: Region, roles: list[Role], created_by: Subject | None,
+    channels: Sequence[str] = DEFAULT_KEY_CHANNELS, rate_limit: int | None = None,
 ) -> tuple[ApiKey, str]:
-    """Returns the row and the plain key, which is shown once and never stored."""
+    """Returns the row and the plain key, which is shown once and never stored. `channels`: what the
+    outside system may file appeals as, its own channel first; `rate_limit`: requests a minute."""
     prefix = secrets.token_hex(6)
     plain = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(name=name, prefix=prefix, key_hash=_digest(plain), region_id=region.id,
-                 region=region, roles=[r.value for r in roles],
+                 region=region, roles=[r.value for r in roles], channels=list(dict.fromkeys(channels)),
+                 rate_limit=rate_limit,
                  created_by_id=created_by.id if created_by and created_by.kind == "staff" else None)
     session.add(key)
     session.flush()
