@@ -17,8 +17,9 @@ from zhili import __version__
 from zhili.auth.dependencies import LoginRequired
 from zhili.config import get_settings
 from zhili.errors import AppError, FieldProblem, ImportRejected
+from zhili.idempotency import IdempotencyMiddleware, Replay
 from zhili.kit.i18n import _
-from zhili.middleware import BodyLimitMiddleware, IdempotencyMiddleware, LocaleMiddleware
+from zhili.middleware import BodyLimitMiddleware, LocaleMiddleware
 
 log = logging.getLogger("zhili")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -116,6 +117,10 @@ def create_app() -> FastAPI:
         report = exc.report
         return _respond(request, exc.status_code, exc.message, exc.problems,
                         {"rows": report.rows, "created": 0, "updated": 0})
+
+    @app.exception_handler(Replay)
+    async def _replay(request: Request, exc: Replay) -> Response:
+        return exc.response()
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:

@@ -161,7 +161,8 @@ def _load_accounts(path: Path) -> list:  # type: ignore[type-arg]
 
 @app.command()
 def serve(host: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045
-          port: Annotated[Optional[int], typer.Option()] = None) -> None:  # noqa: UP045
+          port: Annotated[Optional[int], typer.Option()] = None,  # noqa: UP045
+          workers: Annotated[int, typer.Option(help="Server processes; for PostgreSQL, one per core")] = 1) -> None:
     """Serve the web application."""
     import uvicorn
 
@@ -173,7 +174,7 @@ def serve(host: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045
         _fail(str(exc))
         return
     uvicorn.run("zhili.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                proxy_headers=True, log_level="info")
+                proxy_headers=True, log_level="info", workers=workers)
 
 
 @app.command()

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from zhili import idempotency
 from zhili.auth.service import staff_for_session, subject_for_staff, subject_from_bearer
 from zhili.auth.subject import Subject
 from zhili.db import get_sessionmaker
@@ -15,20 +16,27 @@ from zhili.kit.i18n import _
 from zhili.models import Staff
 
 
-def get_db() -> Iterator[Session]:
-    """Commit at the boundary: once, after the handler succeeded (or refused with keep_changes)."""
+def get_db(request: Request) -> Iterator[Session]:
+    """Commit at the boundary: once, after the handler succeeded (or refused with keep_changes), with
+    the answer's idempotency record in the same transaction (zhili.idempotency)."""
     session = get_sessionmaker()()
     try:
         yield session
+        idempotency.record(request, session)
         session.commit()
+    except idempotency.Replay:
+        session.rollback()
+        raise
     except AppError as exc:
         if exc.keep_changes:
             session.commit()
         else:
             session.rollback()
+            idempotency.earlier(request, session)
         raise
     except BaseException:
         session.rollback()
+        idempotency.earlier(request, session)  # lost a race to its twin: answer as the twin did
         raise
     finally:
         session.close()

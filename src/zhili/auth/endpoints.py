@@ -10,12 +10,13 @@ from zhili.auth.dependencies import ApiSubject, DbSession
 from zhili.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, AuditOut, MeOut, TokenOut, TokenRequest
 from zhili.auth.subject import Subject
 from zhili.config import get_settings
+from zhili.idempotency import CommittingRoute
 from zhili.jurisdiction.service import require_manages
 from zhili.kit.i18n import _
 from zhili.kit.pagination import Page, PageParams, paginate
 from zhili.models import ApiKey, Role
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["auth"])
 
 
 def client_ip(request: Request) -> str:

@@ -12,6 +12,7 @@ from zhili.auth.dependencies import DbSession, PageSubject, current_staff, verif
 from zhili.auth.schemas import ApiKeyCreate
 from zhili.auth.subject import Subject
 from zhili.errors import AppError, FieldProblem, Invalid
+from zhili.idempotency import CommittingRoute
 from zhili.jurisdiction import repository as jurisdiction_repo
 from zhili.jurisdiction.service import require_manages
 from zhili.kit import i18n
@@ -21,7 +22,7 @@ from zhili.middleware import LOCALE_COOKIE
 from zhili.models import ApiKey, Role
 from zhili.templating import done, form_model, is_fragment, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CommittingRoute, include_in_schema=False)
 
 
 def _safe_next(target: str | None) -> str:

@@ -20,10 +20,11 @@ from zhili.category.schemas import (
     RuleOut,
     RuleUpdate,
 )
+from zhili.idempotency import CommittingRoute
 from zhili.kit.pagination import Page, PageParams, paginate
 from zhili.models import CategoryKind, Urgency
 
-router = APIRouter(prefix="/api/v1", tags=["category"])
+router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["category"])
 Paging = Annotated[PageParams, Depends()]
 CodeFilter = Annotated[str | None, Query(pattern=r"^\d{1,12}$")]
 CategoryCode = Annotated[str | None, Query(max_length=30)]

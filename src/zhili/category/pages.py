@@ -23,6 +23,7 @@ from zhili.category.calendar import OverrideIn
 from zhili.category.schemas import CategoryCreate, CategoryUpdate, DeadlineIn, RuleCreate, RuleUpdate
 from zhili.config import get_settings
 from zhili.errors import AppError, FieldProblem
+from zhili.idempotency import CommittingRoute
 from zhili.jurisdiction import repository as jrepo
 from zhili.kit.calendar import WorkingCalendar, parse_periods
 from zhili.kit.codes import RegionLevel
@@ -31,7 +32,7 @@ from zhili.kit.pagination import PageParams, paginate
 from zhili.models import Category, CategoryKind, Region, Role, Stage, Urgency
 from zhili.templating import done, form_model, is_fragment, render
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(route_class=CommittingRoute, prefix="/admin", include_in_schema=False)
 
 Paging = Annotated[PageParams, Depends()]
 Search = Annotated[str | None, Query(max_length=100)]

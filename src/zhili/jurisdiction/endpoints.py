@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, UploadFile
 
 from zhili.auth.dependencies import ApiSubject, DbSession
+from zhili.idempotency import CommittingRoute
 from zhili.jurisdiction import imports, service
 from zhili.jurisdiction import repository as repo
 from zhili.jurisdiction.schemas import (
@@ -28,7 +29,7 @@ from zhili.kit.pagination import Page, PageParams, paginate
 from zhili.models import GridKind, Role
 from zhili.models.jurisdiction import DepartmentKind
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(route_class=CommittingRoute, prefix="/api/v1")
 Paging = Annotated[PageParams, Depends()]
 Search = Annotated[str | None, Query(max_length=100, description="名称或代码")]
 CodeFilter = Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="区划代码（含其下级）")]

@@ -20,6 +20,7 @@ from zhili.access import can_see_region
 from zhili.auth.dependencies import DbSession, PageSubject, verify_csrf
 from zhili.auth.subject import Subject
 from zhili.errors import ImportRejected, ImportReport, Invalid
+from zhili.idempotency import CommittingRoute
 from zhili.jurisdiction import imports, service
 from zhili.jurisdiction import repository as repo
 from zhili.jurisdiction.schemas import (
@@ -37,7 +38,7 @@ from zhili.models import Department, Grid, GridKind, Region, Role, Staff
 from zhili.models.jurisdiction import DepartmentKind
 from zhili.templating import done, form_model, is_fragment, render
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(route_class=CommittingRoute, prefix="/admin", include_in_schema=False)
 
 Paging = Annotated[PageParams, Depends()]
 Search = Annotated[str | None, Query(max_length=100)]

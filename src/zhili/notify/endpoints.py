@@ -17,11 +17,12 @@ from zhili.auth.dependencies import DbSession, PageSubject, page_subject, verify
 from zhili.auth.subject import Subject
 from zhili.db import session_scope
 from zhili.errors import FieldProblem, Invalid
+from zhili.idempotency import CommittingRoute
 from zhili.kit.i18n import _
 from zhili.notify import live, service
 from zhili.templating import done, is_fragment, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CommittingRoute, include_in_schema=False)
 CSRF = [Depends(verify_csrf)]
 KEEPALIVE_SECONDS = 15.0
 RETRY_MS = 5000  # how long a browser waits before reconnecting a dropped stream

@@ -29,11 +29,12 @@ from zhili.auth.dependencies import ApiSubject, DbSession, PageSubject, verify_c
 from zhili.auth.subject import Subject, SubjectKind
 from zhili.config import get_settings
 from zhili.errors import AppError, FieldProblem, Forbidden, Invalid, NotFound, TooLarge
+from zhili.idempotency import CommittingRoute
 from zhili.kit.i18n import _
 from zhili.kit.pagination import Page, PageParams, paginate
 from zhili.models import Appeal, Attachment, OrderEvent
 
-router = APIRouter(prefix="/api/v1", tags=["attachments"])
+router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["attachments"])
 Paging = Annotated[PageParams, Depends()]
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic"})
@@ -199,7 +200,7 @@ def _download_headers(row: Attachment) -> dict[str, Any]:
 
 
 # The same upload for the pages: the signed-in session and its CSRF token instead of a bearer token.
-page_router = APIRouter(include_in_schema=False)
+page_router = APIRouter(route_class=CommittingRoute, include_in_schema=False)
 
 
 @page_router.post("/uploads", response_model=AttachmentOut, status_code=201, dependencies=[Depends(verify_csrf)])

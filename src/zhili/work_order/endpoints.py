@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from zhili.auth.dependencies import ApiSubject, DbSession
+from zhili.idempotency import CommittingRoute
 from zhili.kit.pagination import Page, PageParams, paginate
 from zhili.models import Appeal
 from zhili.work_order import repository as repo
@@ -13,7 +14,7 @@ from zhili.work_order import service
 from zhili.work_order.schemas import ActionIn, AppealCreate, AppealFiled, WorkOrderDetail, WorkOrderOut
 from zhili.work_order.workflow import Action, Status
 
-router = APIRouter(prefix="/api/v1", tags=["work orders"])
+router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["work orders"])
 Paging = Annotated[PageParams, Depends()]
 
 

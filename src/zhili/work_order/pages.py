@@ -18,6 +18,7 @@ from zhili.auth.dependencies import DbSession, PageSubject, verify_csrf
 from zhili.auth.subject import Subject
 from zhili.category import repository as crepo
 from zhili.errors import AppError, FieldProblem, Invalid
+from zhili.idempotency import CommittingRoute
 from zhili.jurisdiction import repository as jrepo
 from zhili.kit.i18n import _
 from zhili.kit.pagination import PageParams, paginate
@@ -40,7 +41,7 @@ from zhili.work_order.workflow import (
     Status,
 )
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CommittingRoute, include_in_schema=False)
 
 Paging = Annotated[PageParams, Depends()]
 CSRF = [Depends(verify_csrf)]

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from zhili.auth.dependencies import DbSession, verify_csrf
 from zhili.auth.subject import Subject, SubjectKind
 from zhili.errors import AppError, FieldProblem
+from zhili.idempotency import CommittingRoute
 from zhili.jurisdiction import repository as jrepo
 from zhili.kit import geo
 from zhili.kit.codes import RegionLevel, check_phone
@@ -43,7 +44,7 @@ from zhili.work_order.attachments import IMAGE_TYPES, Checked, read_checked, sto
 from zhili.work_order.schemas import ActionIn, AppealCreate
 from zhili.work_order.workflow import RATING_LABELS, Action, Rating, Status
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CommittingRoute, include_in_schema=False)
 
 FORM_OWNER: Final = "public-form"
 MAX_PHOTOS: Final = 6

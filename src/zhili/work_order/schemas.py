@@ -28,7 +28,7 @@ def _optional_id_number(value: str) -> str:
 
 class AppealCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    channel: Channel | None = Field(default=None, description="default: hotline for staff, an outside system's own channel")
+    channel: Channel | None = Field(default=None, description="default: hotline (staff), else the key's own channel")
     caller_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
     caller_phone: Phone = ""
     caller_id_number: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=18),

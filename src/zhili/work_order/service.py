@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, object_session
 
 from zhili.access import can_see_region
 from zhili.auth.subject import Subject, SubjectKind
-from zhili.category.attributes import check_attributes
 from zhili.category import repository as crepo
+from zhili.category.attributes import check_attributes
 from zhili.category.service import effective_deadlines, route
 from zhili.config import get_settings
 from zhili.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound

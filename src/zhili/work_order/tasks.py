@@ -175,7 +175,18 @@ def run_once(session_factory: SessionFactory, at: datetime) -> dict[str, int]:
 
     counts = sweep(session_factory, at).as_dict()
     counts.update({f"sent_{k}": v for k, v in deliver(session_factory).as_dict().items()})
+    counts.update(housekeeping(session_factory))
     return counts
+
+
+def housekeeping(session_factory: SessionFactory) -> dict[str, int]:
+    """Forget what has served its time: idempotent answers after a day, finished rate-limit windows."""
+    from zhili import idempotency
+    from zhili.auth import ratelimit
+
+    with session_factory() as session, session.begin():
+        conn = session.connection()
+        return {"forgot_answers": idempotency.forget_old(conn), "forgot_rate_windows": ratelimit.forget_old(conn)}
 
 
 async def _background_loop(session_factory: SessionFactory, interval: float) -> None:

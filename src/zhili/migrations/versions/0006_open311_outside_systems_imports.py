@@ -16,7 +16,7 @@ NEW_CHANNELS = OLD_CHANNELS + ('social',)
 def _channel_check(channels: tuple[str, ...]) -> None:
     for table in ('work_orders', 'appeals'):
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_constraint(op.f('ck_%s_channel' % table), type_='check')
+            batch_op.drop_constraint(op.f(f'ck_{table}_channel'), type_='check')
             batch_op.create_check_constraint('channel', sa.column('channel').in_(channels))
 
 
