@@ -8,7 +8,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload, joinedload, lazyload
 
 from zhili.access import readable
 from zhili.auth import audit, ratelimit
@@ -16,7 +16,7 @@ from zhili.auth.passwords import dummy_verify, hash_password, needs_rehash, veri
 from zhili.auth.subject import Subject, SubjectKind
 from zhili.config import get_settings
 from zhili.errors import AppError, FieldProblem, Invalid, Unauthorized
-from zhili.kit.codes import RegionLevel
+from zhili.kit.codes import RegionLevel, ancestor_codes
 from zhili.kit.i18n import _
 from zhili.kit.time import aware, now
 from zhili.models import ApiKey, AuditLog, Region, Role, Staff
@@ -29,15 +29,6 @@ class LoginRefused(AppError):
 
     status_code = 401
     keep_changes = True
-
-
-def ancestor_codes(region: Region) -> tuple[str, ...]:
-    codes: list[str] = []
-    node = region.parent
-    while node is not None:
-        codes.append(node.code)
-        node = node.parent
-    return tuple(codes)
 
 
 def subject_for_staff(staff: Staff) -> Subject:
@@ -53,7 +44,7 @@ def subject_for_staff(staff: Staff) -> Subject:
         region_name=staff.region.name,
         department_id=staff.department_id,
         department_name=staff.department.name if staff.department else None,
-        ancestor_codes=ancestor_codes(staff.region),
+        ancestor_codes=ancestor_codes(staff.region.code),
     )
 
 
@@ -68,7 +59,7 @@ def subject_for_api_key(key: ApiKey) -> Subject:
         region_code=key.region.code,
         region_level=RegionLevel(key.region.level),
         region_name=key.region.name,
-        ancestor_codes=ancestor_codes(key.region),
+        ancestor_codes=ancestor_codes(key.region.code),
         channels=tuple(key.channels or ()),
         rate_limit=key.rate_limit,
     )
@@ -128,7 +119,9 @@ def issue_token(staff: Staff) -> str:
 
 def staff_for_session(session: Session, staff_id: int, version: int) -> Staff | None:
     """The live account behind a session or token, or None if it was deactivated or its password changed."""
-    staff = session.get(Staff, staff_id)
+    # One query: the roles joined in, the grid memberships (not part of a Subject) left unloaded.
+    staff = session.get(Staff, staff_id, options=[joinedload(Staff.role_rows), lazyload(Staff.grid_memberships),
+                                                  defaultload(Staff.region).defer(Region.boundary)])
     if staff is None or not staff.active or staff.session_version != version:
         return None
     return staff

@@ -3,7 +3,7 @@
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from zhili.access import get_readable, readable
 from zhili.auth.subject import Subject
@@ -87,7 +87,7 @@ def rule(session: Session, subject: Subject, rule_id: int) -> ResponsibilityRule
 def candidate_rules(session: Session, category_ids: list[int], region_codes: list[str]) -> list[ResponsibilityRule]:
     """Unscoped on purpose: routing must see the whole responsibility list, whoever files the appeal."""
     return list(session.scalars(
-        select(ResponsibilityRule).join(ResponsibilityRule.region)
+        select(ResponsibilityRule).join(ResponsibilityRule.region).options(lazyload(ResponsibilityRule.assists))
         .where(ResponsibilityRule.category_id.in_(category_ids), Region.code.in_(region_codes),
                ResponsibilityRule.active.is_(True))
     ))

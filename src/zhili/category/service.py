@@ -262,30 +262,54 @@ def update_rule(session: Session, subject: Subject, rule_id: int, data: RuleUpda
 
 
 def _region_chain(region: Region) -> list[Region]:
+    """The region and every region above it (load them first with jurisdiction.repository.load_regions,
+    and walking `parent` reads the session, not the database)."""
     chain = [region]
     while chain[-1].parent is not None:
         chain.append(chain[-1].parent)  # type: ignore[arg-type]
     return chain
 
 
-def route(session: Session, category: Category, region: Region, urgency: Urgency = Urgency.normal) -> RoutingOut:
-    """The most specific active rule wins: the deepest region first (a town's own list overrides the county's),
-    then the deepest category. Without a rule, the nearest default department up the category tree."""
-    regions = _region_chain(region)
+def _best_rule(session: Session, category: Category, region: Region) -> ResponsibilityRule | None:
+    """The most specific active rule: the deepest region first (a town's own list overrides the county's),
+    then the deepest category."""
     cat_chain = [*category.ancestor_ids, category.id]
-    rules = repo.candidate_rules(session, cat_chain, [r.code for r in regions])
+    rules = repo.candidate_rules(session, cat_chain, [r.code for r in _region_chain(region)])
+    if not rules:
+        return None
+    return max(rules, key=lambda r: (LEVEL_DEPTH[RegionLevel(r.region.level)], cat_chain.index(r.category_id)))
+
+
+def _default_owner(category: Category) -> Category | None:
+    """The nearest category up the tree that names a default department."""
+    node: Category | None = category
+    while node is not None and node.default_department is None:
+        node = node.parent
+    return node
+
+
+def suggested_lead(session: Session, category: Category, region: Region) -> Department | None:
+    """The lead department `route` would name, without the rest of its answer (the intake path)."""
+    rule = _best_rule(session, category, region)
+    if rule is not None:
+        return rule.lead_department
+    owner = _default_owner(category)
+    return owner.default_department if owner else None
+
+
+def route(session: Session, category: Category, region: Region, urgency: Urgency = Urgency.normal) -> RoutingOut:
+    """Where an appeal goes and by when: the best rule, else the nearest default department up the
+    category tree."""
+    best = _best_rule(session, category, region)
     deadlines = [d for d in effective_deadlines(session, category) if d.urgency == urgency]
-    if rules:
-        best = max(rules, key=lambda r: (LEVEL_DEPTH[RegionLevel(r.region.level)], cat_chain.index(r.category_id)))
+    if best is not None:
         out = rule_out(best)
         return RoutingOut(category_code=category.code, region_code=region.code, urgency=urgency,
                           lead_department=out.lead_department, assist_departments=out.assist_departments,
                           rule_id=best.id, deadlines=deadlines,
                           reason=_("按派单规则 #{id}（{r} · {c}）", id=best.id, r=best.region.name,
                                    c=best.category.name))
-    node: Category | None = category
-    while node is not None and node.default_department is None:
-        node = node.parent
+    node = _default_owner(category)
     lead = node.default_department if node else None
     reason = (_("按分类“{c}”的默认责任部门", c=node.name) if node and lead
               else _("没有派单规则，分类也未设默认部门：需要人工派遣"))

@@ -83,6 +83,16 @@ def parent_code(code: str) -> str | None:
             return None
 
 
+def ancestor_codes(code: str) -> tuple[str, ...]:
+    """The codes of every region above `code`, nearest first (the codes are hierarchical)."""
+    codes: list[str] = []
+    parent = parent_code(code)
+    while parent is not None:
+        codes.append(parent)
+        parent = parent_code(parent)
+    return tuple(codes)
+
+
 def subtree_prefix(code: str) -> str:
     return code[: PREFIX_LEN[region_level(code)]]
 

@@ -55,9 +55,8 @@ class Category(Timestamps, Base):
 
     parent: Mapped["Category | None"] = relationship(remote_side="Category.id")
     default_department: Mapped[Department | None] = relationship(lazy="joined")
-    deadlines: Mapped[list["CategoryDeadline"]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
-    )
+    # Written through here; read through category.service.effective_deadlines (which inherits).
+    deadlines: Mapped[list["CategoryDeadline"]] = relationship(cascade="all, delete-orphan")
 
     @property
     def ancestor_ids(self) -> list[int]:

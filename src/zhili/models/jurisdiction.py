@@ -25,7 +25,8 @@ class Region(Timestamps, Base):
     max_lon: Mapped[float | None] = mapped_column(Float)
     max_lat: Mapped[float | None] = mapped_column(Float)
 
-    parent: Mapped["Region | None"] = relationship(remote_side="Region.id", lazy="joined")
+    # Lazy by primary key: a parent already in the session (load_regions) costs no query.
+    parent: Mapped["Region | None"] = relationship(remote_side="Region.id")
 
 
 class GridKind(StrEnum):

@@ -119,9 +119,15 @@ def status_counts(session: Session, subject: Subject) -> dict[str, int]:
 
 
 
-def photo_keys(session: Session, appeal_id: int) -> list[str]:
-    return list(session.scalars(select(Attachment.key).where(Attachment.appeal_id == appeal_id)
-                                .order_by(Attachment.id)))
+def photo_keys(session: Session, appeal_ids: list[int]) -> dict[int, list[str]]:
+    """The photo keys of each appeal, in upload order: one query for all of an order's appeals."""
+    keys: dict[int, list[str]] = {i: [] for i in appeal_ids}
+    if appeal_ids:
+        rows = session.execute(select(Attachment.appeal_id, Attachment.key)
+                               .where(Attachment.appeal_id.in_(appeal_ids)).order_by(Attachment.id))
+        for appeal_id, key in rows:
+            keys[appeal_id].append(key)
+    return keys
 
 
 # For the public pages (no subject: what they show is decided by the tracking code and phone digits) ------

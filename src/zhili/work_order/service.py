@@ -15,14 +15,16 @@ from functools import lru_cache
 from typing import Any, assert_never
 
 from shapely.geometry import Point
+from shapely.prepared import prep as prepared
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, defaultload, defer, lazyload, object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from zhili.access import can_see_region
 from zhili.auth.subject import Subject, SubjectKind
 from zhili.category import repository as crepo
 from zhili.category.attributes import check_attributes
-from zhili.category.service import effective_deadlines, route
+from zhili.category.service import effective_deadlines, suggested_lead
 from zhili.config import get_settings
 from zhili.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from zhili.jurisdiction import repository as jrepo
@@ -38,6 +40,7 @@ from zhili.kit.calendar import (
     parse_periods,
     working_seconds_between,
 )
+from zhili.kit.codes import ancestor_codes
 from zhili.kit.i18n import _
 from zhili.kit.time import now
 from zhili.models import (
@@ -134,11 +137,28 @@ def calendar(region: Region | None = None, session: Session | None = None) -> Wo
 
 
 def locate(session: Session, lon: float, lat: float) -> Grid | None:
-    """The grid containing a point: a bounding-box query, then the exact test in shapely."""
+    """The grid containing a point: a bounding-box query, then the exact test in shapely on the grid's
+    parsed boundary, kept per process for as long as the grid is unchanged (boundaries are read only
+    when a grid is new or edited)."""
     point = Point(lon, lat)
-    candidates = session.scalars(select(Grid).where(Grid.min_lon <= lon, Grid.max_lon >= lon,
-                                                    Grid.min_lat <= lat, Grid.max_lat >= lat))
-    return next((g for g in candidates if geo.loads(g.boundary).covers(point)), None)
+    candidates = session.scalars(select(Grid).options(defer(Grid.boundary), lazyload(Grid.members),
+                                                      defaultload(Grid.region).defer(Region.boundary))
+                                 .where(Grid.min_lon <= lon, Grid.max_lon >= lon,
+                                        Grid.min_lat <= lat, Grid.max_lat >= lat))
+    return next((g for g in candidates if _grid_shape(g).covers(point)), None)
+
+
+_GRID_SHAPES: dict[tuple[int, datetime], Any] = {}
+
+
+def _grid_shape(grid: Grid) -> Any:
+    key = (grid.id, grid.updated_at)
+    shape = _GRID_SHAPES.get(key)
+    if shape is None:
+        if len(_GRID_SHAPES) > 100_000:
+            _GRID_SHAPES.clear()
+        shape = _GRID_SHAPES[key] = prepared(geo.loads(grid.boundary))
+    return shape
 
 
 def _tracking_code() -> str:
@@ -178,18 +198,20 @@ def file_appeal(session: Session, subject: Subject | None, data: AppealCreate) -
     channel = _channel(subject, data.channel)
     attributes: dict[str, Any] = {}
     if category is not None:  # attributes: the category's service definition
-        attributes, more = check_attributes(session, category, data.attributes)
+        outside = subject is not None and subject.kind == SubjectKind.api_key
+        attributes, more = check_attributes(session, category, data.attributes, enforce_required=outside)
         problems += more
     if problems or place is None:
         raise Invalid(problems[0].problem, problems)
+    jrepo.load_regions(session, ancestor_codes(place.code))  # the command desk and the routing walk them
     region = _command_region(place)
-    suggestion = route(session, category, place, data.urgency).lead_department if category else None
+    suggestion = suggested_lead(session, category, place) if category else None
     staff_id = subject.id if subject is not None and subject.kind == "staff" else None
     title = data.title or data.text[:40]
     order = WorkOrder(
         code=f"new-{secrets.token_hex(6)}", urgency=data.urgency, category_id=category.id if category else None,
         category=category, region_id=region.id, region=region, region_code=region.code, place_code=place.code,
-        grid_id=grid.id if grid else None, channel=channel, title=title, description=data.text,
+        grid_id=grid.id if grid else None, grid=grid, channel=channel, title=title, description=data.text,
         address=data.address, lon=data.lon, lat=data.lat,
         suggested_department_id=suggestion.id if suggestion else None,
         grid_report=channel == Channel.grid, created_by_id=staff_id,
@@ -205,8 +227,11 @@ def file_appeal(session: Session, subject: Subject | None, data: AppealCreate) -
                     external_id=data.external_id, attributes=attributes, media_url=data.media_url,
                     source_key_id=subject.id if subject is not None and subject.kind == SubjectKind.api_key else None)
     session.add(appeal)
-    session.flush()
+    # A new order has no assignments and this one appeal: say so, so that reading them costs no query.
+    set_committed_value(order, "assignments", [])
+    set_committed_value(order, "appeals", [appeal])
     if data.photos:
+        session.flush()
         if subject is None:
             message = _("公众表单的照片随表单一起上传")
             raise Invalid(message, [FieldProblem("photos", message)])
@@ -262,6 +287,7 @@ def act(session: Session, subject: Subject, order_id: int, action: Action, data:
     event = _event(session, order, subject, action.value, before, outcome.status, reason=data.reason,
                    rework=outcome.rework, data=extra)
     if data.photos and action in (Action.report, Action.self_handle):
+        session.flush()  # the event's id, for the photos
         attach(session, subject, data.photos, event=event)
     session.flush()
     return order
@@ -460,18 +486,18 @@ def _event(session: Session, order: WorkOrder, subject: Subject | None, action: 
                        from_status=before.value if before else None, to_status=after.value, reason=reason,
                        data=dict(data or {}), rework=rework, public=not internal)
     session.add(event)
-    session.flush()
+    # The outbox rows reach the event through the relationship: one flush writes them all in order.
     payload = {"order": order.code, "action": action, "status": after.value}
-    session.add(OutboxMessage(event_id=event.id, kind="live", payload=payload))
+    session.add(OutboxMessage(event=event, kind="live", payload=payload))
     if action in (Action.dispatch.value, Action.add_assist.value, Action.reject_return.value):
         for a in order.assignments:
             if a.state == AssignmentState.pending:
-                session.add(OutboxMessage(event_id=event.id, kind="inapp", recipient=f"department:{a.department.code}",
+                session.add(OutboxMessage(event=event, kind="inapp", recipient=f"department:{a.department.code}",
                                           payload=payload))
     if after is Status.closed and before is not Status.closed:
         for appeal in order.appeals:
             if appeal.caller_phone:
-                session.add(OutboxMessage(event_id=event.id, kind="sms", recipient=appeal.caller_phone,
+                session.add(OutboxMessage(event=event, kind="sms", recipient=appeal.caller_phone,
                                           payload={**payload, "tracking_code": appeal.tracking_code}))
     return event
 
@@ -511,6 +537,7 @@ def _appeal_out(appeal: Appeal, subject: Subject, photos: list[str]) -> AppealOu
 
 
 def order_detail(session: Session, subject: Subject, order: WorkOrder) -> WorkOrderDetail:
+    photos = repo.photo_keys(session, [a.id for a in order.appeals])
     merged = session.get(WorkOrder, order.merged_into_id) if order.merged_into_id else None
     events = [EventOut(id=e.id, at=e.at, actor_name=e.actor_name, action=e.action,
                        action_label=event_label(e.action), from_status=e.from_status, to_status=e.to_status,
@@ -523,7 +550,7 @@ def order_detail(session: Session, subject: Subject, order: WorkOrder) -> WorkOr
                                                                       name=a.department.name),
                                    role=a.role, state=a.state, dispatched_at=a.dispatched_at, signed_at=a.signed_at)
                      for a in order.assignments],
-        appeals=[_appeal_out(a, subject, repo.photo_keys(session, a.id)) for a in order.appeals], events=events,
+        appeals=[_appeal_out(a, subject, photos[a.id]) for a in order.appeals], events=events,
         allowed_actions=[a.value for a in allowed_actions(state_of(order), subject.roles)],
     )
 

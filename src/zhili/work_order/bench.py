@@ -1,0 +1,239 @@
+"""`zhili bench intake`: a real city's year of appeals through the running server (issue 5).
+
+The server runs as in production (uvicorn, one worker per core, background work off as when separate
+`zhili worker` processes run it) on a fresh database with the demo county. Boston's 2015 requests are
+replayed in their real order by concurrent keep-alive clients: the app's and the web form's sources
+(Citizens Connect App, Self Service, Twitter) through the Open311 POST with an outside system's API key,
+the rest through the native API as a hotline agent; every request carries an Idempotency-Key, as a
+client that retries safely does. In the same run, two ceilings:
+
+- HTTP: a no-op POST of the same app stack (same middleware, same server, same clients and bodies);
+- storage: the rows the intake stored, copied straight through SQLAlchemy Core into the same database,
+  one transaction per appeal from as many processes as the server has, i.e. the same durability.
+"""
+
+import asyncio
+import json
+import os
+import secrets
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+
+from zhili.bench import BenchContext, benchmark
+from zhili.kit import loadgen
+
+DEFAULT_DATA = Path("../shared/data/boston311/boston311_2015.csv.gz")
+OPEN311_SOURCES = frozenset({"Citizens Connect App", "Self Service", "Twitter"})
+CONNECTIONS = 32
+NOOP_PATH = "/api/v1/bench/noop"
+
+
+def bench_app() -> FastAPI:
+    """The platform's app plus one no-op POST behind the same middleware: the HTTP ceiling."""
+    from zhili.app import create_app
+
+    app = create_app()
+
+    @app.post(NOOP_PATH, include_in_schema=False)
+    async def noop(request: Request) -> dict[str, bool]:
+        await request.body()
+        return {"ok": True}
+
+    return app
+
+
+def _prepare(url: str) -> tuple[str, str]:
+    """Seed the demo county; return a hotline agent's token and an outside system's API key."""
+    from sqlalchemy import select
+
+    from zhili.auth.passwords import hash_password
+    from zhili.auth.service import create_api_key, issue_token
+    from zhili.category.catalog import install
+    from zhili.config import get_settings
+    from zhili.db import session_scope
+    from zhili.jurisdiction.demo import build_demo
+    from zhili.models import Region, Role, Staff
+
+    password = get_settings().demo_password
+    with session_scope() as session:
+        build_demo(session, password, hash_password(password))
+        county = session.scalars(select(Region).where(Region.level == "county")).one()
+        install(session, county, demo_rules=True)
+        agent = session.scalars(select(Staff).where(Staff.username == "agent1")).one()
+        token = issue_token(agent)
+        _key, plain = create_api_key(session, "市民App（基准测试）", county, [Role.citizen], None,
+                                     channels=["mobile", "web", "social", "open311"], rate_limit=10_000_000)
+    return token, plain
+
+
+def _requests(path: Path, limit: int, token: str, api_key: str) -> tuple[list[loadgen.Request], int]:
+    from zhili.transfer import boston311
+
+    mapping = boston311.load_mapping()
+    requests: list[loadgen.Request] = []
+    via_open311 = 0
+    for case in boston311.cases(path):
+        if len(requests) >= limit:
+            break
+        key = ("Idempotency-Key", f"boston-{case.case_id}")
+        if case.source in OPEN311_SOURCES:
+            form = {**boston311.open311_form(case, mapping), "api_key": api_key}
+            requests.append(loadgen.Request("POST", "/open311/v2/requests.json", urlencode(form).encode(),
+                                            "application/x-www-form-urlencoded", (key,)))
+            via_open311 += 1
+        else:
+            body = json.dumps(boston311.appeal_payload(case, mapping), ensure_ascii=False).encode()
+            requests.append(loadgen.Request("POST", "/api/v1/appeals", body, "application/json",
+                                            (key, ("Authorization", f"Bearer {token}"))))
+    return requests, via_open311
+
+
+def _figures(answers: list[loadgen.Answer], seconds: float, ok: int) -> dict[str, Any]:
+    good = [a.seconds for a in answers if a.status == ok]
+    return {
+        "requests": len(answers),
+        "acknowledged": len(good),
+        "failed": {str(s): sum(1 for a in answers if a.status == s) for s in {a.status for a in answers} if s != ok},
+        "per_second": round(len(good) / seconds, 1) if seconds else 0.0,
+        "p50_ms": loadgen.percentile_ms(good, 0.50),
+        "p99_ms": loadgen.percentile_ms(good, 0.99),
+        "seconds": round(seconds, 2),
+    }
+
+
+@benchmark("intake")
+def intake(ctx: BenchContext) -> dict[str, Any]:
+    """Boston's 2015 appeals through the running server (Open311 and native API) vs. HTTP and storage floors."""
+    from sqlalchemy import func, select
+
+    from zhili.db import get_engine, reset_caches
+    from zhili.kit.serving import ServerProcess
+    from zhili.models import Appeal
+
+    path = ctx.data or DEFAULT_DATA
+    if path.is_dir():
+        path = path / DEFAULT_DATA.name
+    if not path.exists():
+        raise SystemExit(f"Boston 311 data not found at {path}: pass --data PATH (see ../shared/data/README.md)")
+    limit = ctx.size or 20_000
+    secret = os.environ.setdefault("ZHILI_SECRET_KEY", secrets.token_urlsafe(48))
+    reset_caches()  # the token below is signed with this secret, which the server reads too
+    token, api_key = _prepare(ctx.database_url)
+    requests, via_open311 = _requests(path, limit, token, api_key)
+    workers = os.cpu_count() or 1
+    env = {"ZHILI_DATABASE_URL": ctx.database_url, "ZHILI_SECRET_KEY": secret, "ZHILI_RUN_BACKGROUND": "false",
+           "ZHILI_ENVIRONMENT": "production"}
+    noop = [loadgen.Request("POST", NOOP_PATH, r.body, r.content_type, r.headers[:1]) for r in requests]
+    with ServerProcess(env, workers=workers, app="zhili.work_order.bench:bench_app") as server:
+        asyncio.run(loadgen.run(server.url, noop[:500], connections=CONNECTIONS))  # warm up every worker
+        http_floor = _figures(*asyncio.run(loadgen.run(server.url, noop, connections=CONNECTIONS)), ok=200)
+        answers, seconds = asyncio.run(loadgen.run(server.url, requests, connections=CONNECTIONS))
+    served = _figures(answers, seconds, ok=201)
+    engine = get_engine()
+    with engine.connect() as conn:
+        stored = conn.scalar(select(func.count(Appeal.id)))
+    storage_floor = _storage_floor(ctx.database_url, workers, min(len(requests), 20_000))
+    return {
+        "sizes": {"appeals": len(requests), "via_open311": via_open311, "via_native_api": len(requests) - via_open311,
+                  "connections": CONNECTIONS, "server_workers": workers},
+        "intake": served,
+        "rows_acknowledged": served["acknowledged"],
+        "rows_stored": stored,
+        "stored_equals_acknowledged": stored == served["acknowledged"],
+        "floor_http_noop": http_floor,
+        "floor_storage_core": storage_floor,
+        "share_of_http_floor": round(served["per_second"] / http_floor["per_second"], 3),
+        "share_of_storage_floor": round(served["per_second"] / storage_floor["per_second"], 3),
+    }
+
+
+# The storage ceiling -------------------------------------------------------------------------------
+
+STORED_TABLES = ("work_orders", "appeals", "order_events", "outbox", "idempotency_records")
+
+
+def _templates(url: str, sample: int) -> list[dict[str, list[dict[str, Any]]]]:
+    """The rows each of the first `sample` appeals left in every table: what one intake writes."""
+    from sqlalchemy import MetaData, Table, select
+
+    from zhili.db import make_engine
+
+    engine = make_engine(url)
+    meta = MetaData()
+    tables = {name: Table(name, meta, autoload_with=engine) for name in STORED_TABLES}
+    out = []
+    with engine.connect() as conn:
+        orders = conn.execute(select(tables["work_orders"]).order_by(tables["work_orders"].c.id).limit(sample))
+        for order in orders.mappings():
+            rows: dict[str, list[dict[str, Any]]] = {"work_orders": [dict(order)]}
+            oid = order["id"]
+            rows["appeals"] = [dict(r) for r in conn.execute(
+                select(tables["appeals"]).where(tables["appeals"].c.work_order_id == oid)).mappings()]
+            events = [dict(r) for r in conn.execute(
+                select(tables["order_events"]).where(tables["order_events"].c.work_order_id == oid)).mappings()]
+            rows["order_events"] = events
+            rows["outbox"] = [dict(r) for r in conn.execute(select(tables["outbox"]).where(
+                tables["outbox"].c.event_id.in_([e["id"] for e in events]))).mappings()]
+            rows["idempotency_records"] = [dict(r) for r in conn.execute(select(tables["idempotency_records"])
+                                                                         .limit(1)).mappings()]
+            out.append(rows)
+    engine.dispose()
+    return out
+
+
+def _copy_worker(url: str, templates: list[dict[str, list[dict[str, Any]]]], count: int,
+                 tag: str) -> list[float]:
+    """Insert `count` copies of the templates, one transaction per appeal; return each commit's seconds."""
+    from sqlalchemy import MetaData, Table, insert
+
+    from zhili.db import make_engine
+
+    engine = make_engine(url)
+    meta = MetaData()
+    tables = {name: Table(name, meta, autoload_with=engine) for name in STORED_TABLES}
+    timings = []
+    for i in range(count):
+        rows = templates[i % len(templates)]
+        unique = f"{tag}{i}"
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            order = {k: v for k, v in rows["work_orders"][0].items() if k != "id"}
+            order["code"] = f"C{unique}"[:20]
+            oid = conn.execute(insert(tables["work_orders"]).values(order)).inserted_primary_key[0]
+            for appeal in rows["appeals"]:
+                conn.execute(insert(tables["appeals"]).values(
+                    {**{k: v for k, v in appeal.items() if k != "id"}, "work_order_id": oid,
+                     "tracking_code": f"T{unique}"[:16]}))
+            for event in rows["order_events"]:
+                eid = conn.execute(insert(tables["order_events"]).values(
+                    {**{k: v for k, v in event.items() if k != "id"}, "work_order_id": oid})).inserted_primary_key[0]
+                for message in rows["outbox"]:
+                    if message["event_id"] == event["id"]:
+                        conn.execute(insert(tables["outbox"]).values(
+                            {**{k: v for k, v in message.items() if k != "id"}, "event_id": eid}))
+            for record in rows["idempotency_records"]:
+                conn.execute(insert(tables["idempotency_records"]).values(
+                    {**{k: v for k, v in record.items() if k != "id"}, "key": f"copy-{unique}"}))
+        timings.append(time.perf_counter() - started)
+    engine.dispose()
+    return timings
+
+
+def _storage_floor(url: str, workers: int, count: int) -> dict[str, Any]:
+    templates = _templates(url, 200)
+    processes = workers * 4  # the server's workers each run several requests at once as well
+    share = count // processes
+    started = time.perf_counter()
+    with ProcessPoolExecutor(processes) as pool:
+        parts = list(pool.map(_copy_worker, [url] * processes, [templates] * processes, [share] * processes,
+                              [f"{p}-" for p in range(processes)]))
+    seconds = time.perf_counter() - started
+    timings = [t for part in parts for t in part]
+    return {"appeals": len(timings), "per_second": round(len(timings) / seconds, 1),
+            "p50_ms": loadgen.percentile_ms(timings, 0.50), "p99_ms": loadgen.percentile_ms(timings, 0.99),
+            "seconds": round(seconds, 2), "processes": processes}
