@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from zhili.auth.subject import ROLE_LABELS
 from zhili.config import get_settings
 from zhili.kit import i18n
+from zhili.work_order.workflow import CHANNEL_LABELS
 
 ROOT = Path(__file__).resolve().parent
 VENDOR = {
@@ -39,7 +40,8 @@ templates = Jinja2Templates(env=_env)
 _env.install_gettext_callables(  # type: ignore[attr-defined]
     gettext=i18n.gettext, ngettext=lambda s, p, n: i18n.gettext(s if n == 1 else p), newstyle=True
 )
-templates.env.globals.update(vendor=VENDOR, role_labels=ROLE_LABELS, get_locale=i18n.get_locale)
+templates.env.globals.update(vendor=VENDOR, role_labels=ROLE_LABELS, channel_labels=CHANNEL_LABELS,
+                             get_locale=i18n.get_locale)
 # Times are stored in UTC and shown where the platform's people are.
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 

@@ -42,7 +42,8 @@ def me_out(subject: Subject) -> MeOut:
 
 def api_key_out(key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut(id=key.id, name=key.name, prefix=key.prefix, region_code=key.region.code,
-                     region_name=key.region.name, roles=key.roles, created_at=key.created_at,
+                     region_name=key.region.name, roles=key.roles, channels=key.channels,
+                     rate_limit=key.rate_limit, created_at=key.created_at,
                      last_used_at=key.last_used_at, revoked_at=key.revoked_at)
 
 
@@ -56,7 +57,8 @@ def list_api_keys(subject: ApiSubject, session: DbSession,
 
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=201)
 def post_api_key(body: ApiKeyCreate, subject: ApiSubject, session: DbSession) -> ApiKeyCreated:
-    key, plain = service.issue_api_key(session, subject, body.name, body.region_code, body.roles)
+    key, plain = service.issue_api_key(session, subject, body.name, body.region_code, body.roles,
+                                       body.channels, body.rate_limit)
     return ApiKeyCreated(**api_key_out(key).model_dump(), key=plain)
 
 

@@ -119,11 +119,15 @@ def create_api_key(
     request: Request, subject: PageSubject, session: DbSession,
     name: Annotated[str, Form(max_length=100)] = "", region_code: Annotated[str, Form(max_length=12)] = "",
     roles: Annotated[list[str], Form(max_length=20)] = [],  # noqa: B006 (FastAPI copies defaults)
+    channels: Annotated[list[str], Form(max_length=10)] = [],  # noqa: B006
+    rate_limit: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     if not roles:
         raise Invalid(_("请至少选择一个角色"), [FieldProblem("roles", _("请至少选择一个角色"))])
-    data = form_model(ApiKeyCreate, {"name": name, "region_code": region_code or None, "roles": roles})
-    key, plain = service.issue_api_key(session, subject, data.name, data.region_code, data.roles)
+    data = form_model(ApiKeyCreate, {"name": name, "region_code": region_code or None, "roles": roles,
+                                     "channels": channels, "rate_limit": rate_limit.strip() or None})
+    key, plain = service.issue_api_key(session, subject, data.name, data.region_code, data.roles, data.channels,
+                                       data.rate_limit)
     # The plain key exists only in this answer: it is never stored, so a plain post cannot redirect.
     template = "auth/_api_key_created.html" if "hx-request" in request.headers else "auth/api_key_created.html"
     return render(request, template, {"key": key, "plain": plain}, headers={"HX-Trigger": "api-keys-changed"})

@@ -3,7 +3,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from zhili.models import Role
+from zhili.models import Channel, Role
 
 
 class TokenRequest(BaseModel):
@@ -34,6 +34,9 @@ class ApiKeyCreate(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     region_code: str | None = None
     roles: list[Role] = Field(default_factory=lambda: [Role.citizen])
+    channels: list[Channel] = Field(default_factory=lambda: [Channel.open311], max_length=10,
+                                    description="channels it may file appeals as; the first is its own")
+    rate_limit: int | None = Field(default=None, ge=1, le=1_000_000, description="requests a minute; empty: no limit")
 
 
 class ApiKeyOut(BaseModel):
@@ -43,6 +46,8 @@ class ApiKeyOut(BaseModel):
     region_code: str
     region_name: str
     roles: list[str]
+    channels: list[str]
+    rate_limit: int | None
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None

@@ -173,7 +173,8 @@ def create_api_key(
     session.flush()
     audit.record(session, "apikey.create", actor_id=key.created_by_id,
                  actor_name=created_by.name if created_by else "cli", target_type="api_key",
-                 target_id=key.id, region_code=region.code, name=name, roles=key.roles)
+                 target_id=key.id, region_code=region.code, name=name, roles=key.roles, channels=key.channels,
+                 rate_limit=rate_limit)
     return key, plain
 
 
@@ -203,7 +204,8 @@ def revoke_api_key(session: Session, key: ApiKey, by: Subject) -> ApiKey:
 
 
 def issue_api_key(
-    session: Session, subject: Subject, name: str, region_code: str | None, roles: list[Role]
+    session: Session, subject: Subject, name: str, region_code: str | None, roles: list[Role],
+    channels: Sequence[str] = DEFAULT_KEY_CHANNELS, rate_limit: int | None = None,
 ) -> tuple[ApiKey, str]:
     """An admin issues a key for an outside system, scoped to a region inside the admin's own."""
     from zhili.jurisdiction.service import require_manages
@@ -213,7 +215,7 @@ def issue_api_key(
     region = session.scalar(select(Region).where(Region.code == code))
     if region is None:
         raise Invalid(_("区划 {c} 不存在", c=code), [FieldProblem("region_code", _("区划不存在"))])
-    return create_api_key(session, name, region, roles, subject)
+    return create_api_key(session, name, region, roles, subject, channels, rate_limit)
 
 
 def audit_query(subject: Subject, action: str | None = None, actor: str | None = None) -> Select[Any]:

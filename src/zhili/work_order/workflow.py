@@ -39,11 +39,21 @@ from zhili.errors import AppError, FieldProblem
 from zhili.kit.i18n import N_, _
 from zhili.models.category import Stage
 from zhili.models.staff import Role
-from zhili.models.work_order import OrderStatus
+from zhili.models.work_order import Channel, OrderStatus
 
 # One definition of the statuses, kept with the model so that the table and the column never drift.
 Status = OrderStatus
 
+CHANNEL_LABELS: Final = {
+    Channel.hotline: N_("12345 热线"),
+    Channel.web: N_("网站"),
+    Channel.mobile: N_("移动端"),
+    Channel.open311: N_("外部系统"),
+    Channel.grid: N_("网格上报"),
+    Channel.sensor: N_("感知设备"),
+    Channel.referral: N_("上级转办"),
+    Channel.social: N_("网络问政"),
+}
 STATUS_LABELS: Final = {
     Status.registered: N_("待派遣"),
     Status.dispatched: N_("待签收"),
