@@ -7,7 +7,7 @@ Every row that belongs to town B carries the marker "乙镇" in its name and the
 from dataclasses import dataclass, field
 
 from shapely.geometry import box
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from zhili.auth.passwords import hash_password
 from zhili.auth.service import create_api_key
@@ -21,6 +21,7 @@ from zhili.models import (
     GridDuty,
     GridKind,
     GridMember,
+    ImportJob,
     Region,
     ResponsibilityRule,
     Role,
@@ -28,6 +29,7 @@ from zhili.models import (
     StaffRole,
     Stage,
     Urgency,
+    WorkOrder,
 )
 from zhili.models.jurisdiction import DepartmentKind
 from zhili.work_order.schemas import AppealCreate
@@ -49,10 +51,12 @@ class World:
     api_keys: dict[str, int] = field(default_factory=dict)
     rules: dict[str, int] = field(default_factory=dict)
     orders: dict[str, int] = field(default_factory=dict)
+    import_jobs: dict[str, int] = field(default_factory=dict)
 
     def path_ids(self, town: str) -> dict[str, object]:
         """One row of each kind in town "A" or "B", by the path-parameter names the routes use."""
         a = town == "A"
+        order = object_session(self.regions[CITY]).get(WorkOrder, self.orders["A" if a else "B"])  # type: ignore[union-attr]
         return {
             "region_code": COMMUNITY_A if a else COMMUNITY_B,
             "grid_code": (COMMUNITY_A if a else COMMUNITY_B) + "001",
@@ -64,6 +68,13 @@ class World:
             "category_code": "T.SHZA",
             "order_id": self.orders["A" if a else "B"],
             "action": "dispatch",
+            "job_id": self.import_jobs["A" if a else "B"],
+            # Open311: a request is its order's code, its token the appeal's tracking code; .json for {fmt}.
+            "service_request_id": order.code,  # type: ignore[union-attr]
+            "token": order.appeals[0].tracking_code,  # type: ignore[union-attr]
+            "service_code": "T.SHZA",
+            "attribute_code": "DAMAGE",
+            "fmt": "json",
         }
 
 
@@ -161,6 +172,12 @@ def build_world(session: Session) -> World:
     for town, code, name in (("A", TOWN_A, "甲街道接口"), ("B", TOWN_B, "乙镇接口")):
         key, _plain = create_api_key(session, name, w.regions[code], [Role.citizen], None)
         w.api_keys[town] = key.id
+    for town, code, filename in (("A", TOWN_A, "甲街道历史工单.csv"), ("B", TOWN_B, "乙镇历史工单-townb.csv")):
+        job = ImportJob(kind="appeals", filename=filename, status="done", region_code=code, processed_rows=3,
+                        imported_rows=3)
+        session.add(job)
+        session.flush()
+        w.import_jobs[town] = job.id
     session.flush()
     return w
 

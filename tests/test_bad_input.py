@@ -24,7 +24,9 @@ def write_routes() -> list[tuple[str, str]]:
 def _assert_4xx(r, what: str) -> None:  # type: ignore[no-untyped-def]
     assert 400 <= r.status_code < 500, f"{what}: {r.status_code} {r.text[:300]}"
     if r.headers.get("content-type", "").startswith("application/json"):
-        assert r.json()["detail"], f"{what}: 4xx without a message"
+        body = r.json()
+        message = body[0]["description"] if isinstance(body, list) else body["detail"]  # Open311's error list
+        assert message, f"{what}: 4xx without a message"
 
 
 BIG = b"x" * (2 * 1024 * 1024 + 10)  # conftest sets the upload limit to 2 MiB

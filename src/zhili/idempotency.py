@@ -137,8 +137,8 @@ def record(request: Request, session: Session) -> None:
         return
     response: Response | None = request.scope.get(RESPONSE_KEY)
     body = getattr(response, "body", None)
-    if response is None or body is None or response.status_code >= 500:
-        return
+    if response is None or body is None or response.status_code >= 400:
+        return  # a refusal wrote nothing: a retry runs afresh (a 429 must not be replayed for a day)
     owner, request_hash = _owner(request, claim), claim.request_hash()
     row = IdempotencyRecord(owner=owner, key=claim.key, method=claim.method, path=claim.path,
                             request_hash=request_hash, status_code=response.status_code,

@@ -179,13 +179,48 @@ DEMO_RULES = [
     ("E0506", "339922000000", "县消防救援大队", ["县应急管理局"]),
 ]
 
+# Service attributes of the demo (Open311 service definitions): what an outside channel is asked for.
+WELL_COVER: list[dict[str, object]] = [
+    {"code": "WELL_DAMAGE", "datatype": "singlevaluelist", "required": True, "description": "井盖是什么情况？",
+     "values": [{"key": "missing", "name": "井盖缺失"}, {"key": "broken", "name": "破损或裂开"},
+                {"key": "loose", "name": "松动、有异响"}, {"key": "uneven", "name": "下沉或凸起"}]},
+    {"code": "WELL_TYPE", "datatype": "singlevaluelist", "description": "井盖是什么形状？",
+     "datatype_description": "看不清可不填",
+     "values": [{"key": "round", "name": "圆形"}, {"key": "square", "name": "方形"},
+                {"key": "grate", "name": "格栅（箅子）"}]},
+]
+DEMO_ATTRIBUTES: dict[str, list[dict[str, object]]] = {
+    **{f"C01{minor:02d}": WELL_COVER for minor in range(1, 9)},  # 上水井盖 … 燃气井盖
+    "C0110": [  # 路灯
+        {"code": "LAMP_FAULT", "datatype": "singlevaluelist", "required": True, "description": "路灯是什么问题？",
+         "values": [{"key": "off", "name": "夜间不亮"}, {"key": "day", "name": "白天常亮"},
+                    {"key": "flicker", "name": "闪烁"}, {"key": "damaged", "name": "灯杆倾斜或破损"}]},
+        {"code": "POLE_NUMBER", "datatype": "string", "description": "灯杆编号",
+         "datatype_description": "灯杆上喷涂的编号，例如 LX-0231；找不到可不填"},
+    ],
+    "E0301": [  # 施工扰民
+        {"code": "NOISE_TIME", "datatype": "multivaluelist", "required": True, "description": "噪声出现在哪些时段？",
+         "values": [{"key": "day", "name": "白天（06:00–22:00）"}, {"key": "noon", "name": "午休（12:00–14:00）"},
+                    {"key": "night", "name": "夜间（22:00–次日 06:00）"}]},
+        {"code": "NOISE_SINCE", "datatype": "datetime", "description": "从什么时候开始？",
+         "datatype_description": "例如 2026-11-20T22:30:00+08:00"},
+    ],
+    "E0503": [  # 燃气管道破裂
+        {"code": "GAS_SAFETY", "datatype": "string", "variable": False,
+         "description": "闻到燃气味请立即远离，不要开关电器或使用明火，并拨打 119 或燃气抢修电话"},
+    ],
+}
+
 
 def install(session: "Session", county: "Region", *, demo_rules: bool = False) -> int:
     """Write the standard catalogue under an empty category table; owners are the county's departments
     of the same name (a department missing from this county leaves the category without a default).
-    Returns the number of categories written."""
+    `demo_rules` adds the demo's responsibility rules and service attributes. Returns the number of
+    categories written."""
     from sqlalchemy import select
 
+    from zhili.category.attributes import add_attribute
+    from zhili.category.schemas import AttributeCreate
     from zhili.category.service import add_category
     from zhili.models import CategoryDeadline, CategoryKind, Department, Region, ResponsibilityRule, RuleAssist, Stage
 
@@ -228,5 +263,10 @@ def install(session: "Session", county: "Region", *, demo_rules: bool = False) -
                 session.add(ResponsibilityRule(
                     category_id=category.id, region_id=region.id, lead_department_id=lead.id,
                     assists=[RuleAssist(department_id=by_name[n].id) for n in assist_names if n in by_name]))
+        for code, attributes in DEMO_ATTRIBUTES.items():
+            category = session.scalar(select(Category).where(Category.code == code))
+            assert category is not None, code
+            for attribute in attributes:
+                add_attribute(session, category, AttributeCreate.model_validate(attribute))
         session.flush()
     return count

@@ -6,11 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from zhili.auth.dependencies import ApiSubject, DbSession
+from zhili.category import attributes, service
 from zhili.category import calendar as work_calendar
 from zhili.category import repository as repo
-from zhili.category import service
 from zhili.category.calendar import OverrideIn, OverrideOut
 from zhili.category.schemas import (
+    AttributeCreate,
+    AttributeIn,
+    AttributeOut,
     CategoryCreate,
     CategoryDetail,
     CategoryOut,
@@ -55,6 +58,36 @@ def get_category(category_code: str, subject: ApiSubject, session: DbSession) ->
 def update_category(category_code: str, body: CategoryUpdate, subject: ApiSubject,
                     session: DbSession) -> CategoryDetail:
     return service.category_detail(session, service.update_category(session, subject, category_code, body))
+
+
+# Service attributes: what a leaf asks outside channels for (its Open311 service definition) ------------
+
+
+@router.get("/categories/{category_code}/attributes", response_model=list[AttributeOut],
+            summary="分类的属性（Open311 服务定义）")
+def list_attributes(category_code: str, subject: ApiSubject, session: DbSession) -> list[AttributeOut]:
+    """Readable by every account, like the category tree; the same definition is public in Open311."""
+    return [attributes.attribute_out(a) for a in attributes.definition(session, subject, category_code)]
+
+
+@router.post("/categories/{category_code}/attributes", response_model=AttributeOut, status_code=201)
+def create_attribute(category_code: str, body: AttributeCreate, subject: ApiSubject,
+                     session: DbSession) -> AttributeOut:
+    return attributes.attribute_out(attributes.create_attribute(session, subject, category_code, body))
+
+
+@router.put("/categories/{category_code}/attributes/{attribute_code}", response_model=AttributeOut)
+def update_attribute(category_code: str, attribute_code: str, body: AttributeIn, subject: ApiSubject,
+                     session: DbSession) -> AttributeOut:
+    """Replaces the attribute; `order` moves it (1 first), left out it keeps its place."""
+    return attributes.attribute_out(attributes.update_attribute(session, subject, category_code, attribute_code,
+                                                                body))
+
+
+@router.delete("/categories/{category_code}/attributes/{attribute_code}", status_code=204)
+def delete_attribute(category_code: str, attribute_code: str, subject: ApiSubject, session: DbSession) -> Response:
+    attributes.delete_attribute(session, subject, category_code, attribute_code)
+    return Response(status_code=204)
 
 
 @router.get("/responsibility-rules", response_model=Page[RuleOut])

@@ -5,22 +5,32 @@ Thin like the jurisdiction pages: reads start from the repositories' scoped stat
 same service functions as the JSON API with the form fields validated by the API's schemas.
 """
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from zhili.access import can_see_region
 from zhili.auth.dependencies import DbSession, PageSubject, verify_csrf
 from zhili.auth.subject import Subject
+from zhili.category import attributes, service
 from zhili.category import calendar as work_calendar
 from zhili.category import repository as repo
-from zhili.category import service
 from zhili.category.calendar import OverrideIn
-from zhili.category.schemas import CategoryCreate, CategoryUpdate, DeadlineIn, RuleCreate, RuleUpdate
+from zhili.category.schemas import (
+    AttributeCreate,
+    AttributeIn,
+    CategoryCreate,
+    CategoryUpdate,
+    DeadlineIn,
+    RuleCreate,
+    RuleUpdate,
+)
 from zhili.config import get_settings
 from zhili.errors import AppError, FieldProblem
 from zhili.idempotency import CommittingRoute
@@ -29,7 +39,7 @@ from zhili.kit.calendar import WorkingCalendar, parse_periods
 from zhili.kit.codes import RegionLevel
 from zhili.kit.i18n import _
 from zhili.kit.pagination import PageParams, paginate
-from zhili.models import Category, CategoryKind, Region, Role, Stage, Urgency
+from zhili.models import AttributeType, Category, CategoryKind, Region, Role, Stage, Urgency
 from zhili.templating import done, form_model, is_fragment, render
 
 router = APIRouter(route_class=CommittingRoute, prefix="/admin", include_in_schema=False)
@@ -148,6 +158,7 @@ def category_page(request: Request, category_code: str, subject: PageSubject, se
     ctx["path"] = _path(session, subject, ctx["category"].path)
     ctx["children"] = service.category_outs(session, list(session.scalars(
         repo.categories(subject, parent_code=category.code).limit(MAX_CHOICES))))
+    ctx.update(_attributes_ctx(session, category))
     return render(request, "category/category.html", ctx)
 
 
@@ -191,10 +202,118 @@ def update_category(
             return render(request, "category/_category_form.html", ctx, status_code=status)
         ctx["path"] = _path(session, subject, ctx["category"].path)
         ctx["children"] = []
+        ctx.update(_attributes_ctx(session, category))
         return render(request, "category/category.html", ctx, status_code=status)
     ctx = _category_form(session, subject, category)
     ctx["saved"] = _("已保存分类：{n}", n=category.name)
     return done(request, f"/admin/categories/{category.code}", "category/_category_form.html", ctx)
+
+
+# Service attributes of a leaf (its Open311 service definition) ---------------------------------
+
+
+class AttributeForm(BaseModel):
+    """The attribute form as typed; the API's schemas (AttributeCreate, AttributeIn) validate it."""
+
+    code: str = Field("", max_length=200)
+    datatype: str = Field("", max_length=30)
+    variable: str = Field("true", max_length=5)
+    required: str = Field("", max_length=5)
+    description: str = Field("", max_length=2000)
+    datatype_description: str = Field("", max_length=2000)
+    values: str = Field("", max_length=20000)
+    order: str = Field("", max_length=6)
+
+    def fields(self) -> dict[str, Any]:
+        return {"datatype": self.datatype, "variable": self.variable, "required": self.required or "false",
+                "description": self.description, "datatype_description": self.datatype_description,
+                "values": self.options(), "order": self.order.strip() or None}
+
+    def options(self) -> list[dict[str, str]]:
+        """One option a line, "key=名称"; a line without "=" is its own key and name."""
+        options = []
+        for line in self.values.splitlines():
+            if line.strip():
+                key, _sep, name = line.partition("=")
+                options.append({"key": key.strip(), "name": (name or key).strip()})
+        return options
+
+
+AttributeFields = Annotated[AttributeForm, Form()]
+
+
+def _attributes_ctx(session: Session, category: Category) -> dict[str, Any]:
+    return {"attributes": [attributes.attribute_out(a) for a in attributes.attributes_of(session, category)],
+            "datatypes": list(AttributeType)}
+
+
+def _attribute_change(request: Request, session: Session, subject: Subject, category_code: str,
+                      write: Callable[[], str], form: AttributeForm | None = None,
+                      editing: str | None = None) -> Response:
+    """Runs one change of the definition and answers with the attributes section; a refusal comes back
+    in the section, beside the form that was sent and with what was typed."""
+    try:
+        saved = write()
+    except (AppError, RequestValidationError) as exc:
+        session.rollback()
+        category = repo.category(session, subject, category_code)
+        ctx = _category_form(session, subject, category)
+        ctx.update(_attributes_ctx(session, category), attribute_form=form, editing=editing)
+        if isinstance(exc, AppError):
+            ctx.update(attribute_error=exc.message, attribute_problems=exc.problems)
+            status = exc.status_code
+        else:
+            ctx.update(attribute_error=_("请更正以下问题"), attribute_problems=_problems(exc))
+            status = 422
+        if is_fragment(request):
+            return render(request, "category/_attributes.html", ctx, status_code=status)
+        ctx.update(path=_path(session, subject, ctx["category"].path), children=[])
+        return render(request, "category/category.html", ctx, status_code=status)
+    category = repo.category(session, subject, category_code)
+    ctx = _category_form(session, subject, category)
+    ctx.update(_attributes_ctx(session, category), attribute_saved=saved)
+    return done(request, f"/admin/categories/{category.code}#attributes", "category/_attributes.html", ctx)
+
+
+@router.post("/categories/{category_code}/attributes", dependencies=CSRF)
+def create_attribute(request: Request, category_code: str, subject: PageSubject, session: DbSession,
+                     form: AttributeFields) -> Response:
+    def write() -> str:
+        data = form_model(AttributeCreate, {"code": form.code, **form.fields()})
+        return _("已新增属性 {a}", a=attributes.create_attribute(session, subject, category_code, data).code)
+
+    return _attribute_change(request, session, subject, category_code, write, form)
+
+
+@router.post("/categories/{category_code}/attributes/{attribute_code}", dependencies=CSRF)
+def update_attribute(request: Request, category_code: str, attribute_code: str, subject: PageSubject,
+                     session: DbSession, form: AttributeFields) -> Response:
+    def write() -> str:
+        data = form_model(AttributeIn, form.fields())
+        return _("已保存属性 {a}", a=attributes.update_attribute(session, subject, category_code, attribute_code,
+                                                               data).code)
+
+    return _attribute_change(request, session, subject, category_code, write, form, editing=attribute_code)
+
+
+@router.post("/categories/{category_code}/attributes/{attribute_code}/move", dependencies=CSRF)
+def move_attribute(request: Request, category_code: str, attribute_code: str, subject: PageSubject,
+                   session: DbSession, position: Annotated[int, Form(ge=1, le=1000)] = 1) -> Response:
+    def write() -> str:
+        moved = attributes.move_attribute(session, subject, category_code, attribute_code, position)
+        return _("已将属性 {a} 移到第 {n} 位", a=moved.code, n=moved.order)
+
+    return _attribute_change(request, session, subject, category_code, write)
+
+
+@router.post("/categories/{category_code}/attributes/{attribute_code}/delete", dependencies=CSRF)
+def delete_attribute(request: Request, category_code: str, attribute_code: str, subject: PageSubject,
+                     session: DbSession) -> Response:
+    def write() -> str:
+        attributes.delete_attribute(session, subject, category_code, attribute_code)
+        return _("已删除属性 {a}", a=attribute_code)
+
+    return _attribute_change(request, session, subject, category_code, write)
 
 
 # Responsibility rules --------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from zhili.jurisdiction.schemas import DepartmentRef, RegionCode
-from zhili.models import CategoryKind, Stage, Urgency
+from zhili.kit.i18n import _
+from zhili.models import AttributeType, CategoryKind, Stage, Urgency
 
 
 def _limit_text(value: str) -> str:
@@ -115,3 +116,68 @@ class RoutingOut(BaseModel):
     rule_id: int | None
     reason: str
     deadlines: list[DeadlineOut]
+
+
+# Service attributes (the Open311 service definition of a leaf) -----------------------------------
+
+LIST_TYPES = (AttributeType.singlevaluelist, AttributeType.multivaluelist)
+# Codes and keys travel in form field names and values: attribute[CODE]=KEY, attribute[CODE][]=KEY.
+AttributeCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50,
+                                                 pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class AttributeValue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50,
+                                          pattern=r"^[^\[\],]+$")]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class AttributeIn(BaseModel):
+    """An attribute as a whole: PUT replaces every field (the code stays: appeals keep their values by it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    datatype: AttributeType
+    variable: bool = True
+    required: bool = False
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    datatype_description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
+    order: int | None = Field(default=None, ge=1, le=1000, description="position, 1 first; default: last")
+    values: list[AttributeValue] = Field(default_factory=list, max_length=100)
+
+    @field_validator("required")
+    @classmethod
+    def _informational_is_optional(cls, required: bool, info: ValidationInfo) -> bool:
+        if required and info.data.get("variable") is False:
+            raise ValueError(_("仅作说明的属性（variable 为 false）不接收取值，不能设为必填"))
+        return required
+
+    @field_validator("values")
+    @classmethod
+    def _values_fit_the_datatype(cls, values: list[AttributeValue], info: ValidationInfo) -> list[AttributeValue]:
+        datatype = info.data.get("datatype")
+        if datatype in LIST_TYPES and not values:
+            raise ValueError(_("列表类型至少需要一个选项"))
+        if datatype is not None and datatype not in LIST_TYPES and values:
+            raise ValueError(_("只有单选、多选列表类型才有选项"))
+        keys = [v.key for v in values]
+        if repeated := sorted({k for k in keys if keys.count(k) > 1}):
+            raise ValueError(_("选项的键重复：{k}", k=_("、").join(repeated)))
+        return values
+
+
+class AttributeCreate(AttributeIn):
+    code: AttributeCode
+
+
+class AttributeOut(BaseModel):
+    """Field for field the attribute of an Open311 service definition, in the spec's order."""
+
+    variable: bool
+    code: str
+    datatype: AttributeType
+    required: bool
+    datatype_description: str
+    order: int
+    description: str
+    values: list[AttributeValue]

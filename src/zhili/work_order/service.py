@@ -301,13 +301,13 @@ def _require_lead_assignment(order: WorkOrder, subject: Subject, action: Action)
                           a=_(ACTION_LABELS[action])))
 
 
-def _lead(order: WorkOrder) -> Assignment | None:
+def lead_assignment(order: WorkOrder) -> Assignment | None:
     live = (AssignmentState.pending, AssignmentState.signed, AssignmentState.done)
     return next((a for a in order.assignments if a.role == AssignmentRole.lead and a.state in live), None)
 
 
 def _lead_name(order: WorkOrder) -> str | None:
-    lead = _lead(order)
+    lead = lead_assignment(order)
     return lead.department.name if lead else None
 
 
@@ -348,12 +348,12 @@ def _apply(session: Session, subject: Subject, order: WorkOrder, outcome: Outcom
                                                         role=AssignmentRole.assist))
             return {"departments": [d.code for d in added]}
         case Action.sign:
-            lead = _lead(order)
+            lead = lead_assignment(order)
             assert lead is not None
             lead.state, lead.signed_at, lead.signed_by_id = AssignmentState.signed, now(), subject.id
             return {"department": lead.department.code}
         case Action.return_:
-            lead = _lead(order)
+            lead = lead_assignment(order)
             assert lead is not None
             lead.state = AssignmentState.returned
             return {"department": lead.department.code}
@@ -510,7 +510,7 @@ def _dept_ref(d: Department | None) -> DepartmentRef | None:
 
 
 def order_out(session: Session, order: WorkOrder, at: datetime | None = None) -> WorkOrderOut:
-    lead = _lead(order)
+    lead = lead_assignment(order)
     c = colour(session, order, at)
     return WorkOrderOut(
         id=order.id, code=order.code, status=order.status, status_label=_(STATUS_LABELS[Status(order.status)]),
