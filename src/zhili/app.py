@@ -170,6 +170,9 @@ def create_app() -> FastAPI:
     from zhili.jurisdiction import endpoints as jurisdiction_api
     from zhili.jurisdiction import pages as jurisdiction_pages
     from zhili.notify import endpoints as notify_api
+    from zhili.open311 import endpoints as open311_api
+    from zhili.transfer import endpoints as transfer_api
+    from zhili.transfer import pages as transfer_pages
     from zhili.work_order import attachments as attachment_api
     from zhili.work_order import endpoints as work_order_api
     from zhili.work_order import pages as work_order_pages
@@ -178,10 +181,14 @@ def create_app() -> FastAPI:
     app.include_router(auth_api.router)
     app.include_router(jurisdiction_api.router)
     app.include_router(category_api.router)
+    # Before the work-order routers: /work-orders/export and /orders/export.* are not order ids.
+    app.include_router(transfer_api.router)
+    app.include_router(transfer_pages.router)
     app.include_router(work_order_api.router)
     app.include_router(attachment_api.router)
     app.include_router(attachment_api.page_router)
     app.include_router(notify_api.router)
+    app.include_router(open311_api.router)
     app.include_router(work_order_pages.router)
     app.include_router(category_pages.router)
     app.include_router(public_pages.router)

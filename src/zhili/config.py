@@ -32,6 +32,8 @@ class Settings(BaseSettings):
 
     # Uploads (imports, attachments)
     upload_max_bytes: int = 10 * 1024 * 1024
+    # A historical-appeals file from the admin import page (streamed to disk, never held in memory).
+    import_max_bytes: int = 200 * 1024 * 1024
 
     # Map: the region and grid polygons are the base layer; an online tile URL is opt-in.
     map_tile_url: str | None = None
@@ -47,6 +49,12 @@ class Settings(BaseSettings):
     upload_dir: str = "var/uploads"
     attachment_max_bytes: int = 8 * 1024 * 1024
     sms_outbox_file: str = "var/sms-outbox.jsonl"
+
+    # Open311 GeoReport v2 (/open311/v2/): whether anyone may read requests without an API key (then only
+    # those under public categories), and the jurisdiction_id this deployment answers to besides its
+    # region codes ("" accepts region codes only).
+    open311_open_read: bool = False
+    open311_jurisdiction_id: str = ""
 
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
     page_size_default: int = 50
