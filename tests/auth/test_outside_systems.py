@@ -5,7 +5,7 @@ import re
 from sqlalchemy import select
 
 from tests.factories import COMMUNITY_A, TOWN_A, login, page_login
-from zhili.models import Appeal, ApiKey
+from zhili.models import ApiKey, Appeal
 
 APPEAL = {"text": "小区门口路灯不亮", "region_code": COMMUNITY_A}
 
