@@ -25,11 +25,10 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from shapely import STRtree
 from shapely.geometry import Point
-from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from zhili.access import can_see_region
@@ -564,11 +563,8 @@ class _Importer:
                                     "role": AssignmentRole.lead.value, "state": ASSIGNMENT_STATE[row.status].value,
                                     "dispatched_at": row.received_at, "signed_at": None, "signed_by_id": None})
             events += history
-        self.session.execute(insert(_table(WorkOrder)), orders)
-        self.session.execute(insert(_table(Appeal)), appeals)
-        if assignments:
-            self.session.execute(insert(_table(Assignment)), assignments)
-        self.session.execute(insert(_table(OrderEvent)), events)
+        for model, batch in ((WorkOrder, orders), (Appeal, appeals), (Assignment, assignments), (OrderEvent, events)):
+            repo.insert_rows(self.session, model, batch)
         self.report.created += len(rows)
 
     def _order(self, row: _Row, order_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -689,10 +685,6 @@ def _command_region(region: Region) -> Region:
     while node.level == "village" and node.parent is not None:
         node = node.parent
     return node
-
-
-def _table(model: type[Any]) -> Table:
-    return cast(Table, model.__table__)
 
 
 def _tracking_code() -> str:

@@ -201,13 +201,15 @@ def _finished(status: str, *, rows: int | None = None, imported: int = 0, bad: i
 
 
 def _rejected(exc: ImportRejected) -> dict[str, object]:
+    """Bad rows: the page says how many and lists them, the message adds only what the list cannot say
+    (that it is cut short). A bad file as a whole: the message says what is wrong with it."""
     report = exc.report
-    bad = (report.bad_rows if isinstance(report, AppealImportReport)
-           else len({p.row for p in report.problems if p.row is not None}))
-    message = exc.message
-    if isinstance(report, AppealImportReport) and report.problem_count > len(report.problems):
-        message += _("；共 {n} 处问题，下表列出前 {k} 处", n=report.problem_count, k=len(report.problems))
-    return _finished(REJECTED, rows=report.rows, bad=bad, message=message,
+    if not isinstance(report, AppealImportReport) or not report.bad_rows:
+        return _finished(REJECTED, message=exc.message, report=[p.as_dict() for p in report.problems])
+    message = ""
+    if report.problem_count > len(report.problems):
+        message = _("共 {n} 处问题，下表列出前 {k} 处。", n=report.problem_count, k=len(report.problems))
+    return _finished(REJECTED, rows=report.rows, bad=report.bad_rows, message=message,
                      report=[p.as_dict() for p in report.problems])
 
 

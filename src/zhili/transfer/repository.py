@@ -3,9 +3,11 @@ import jobs, which zhili.access does not list, are scoped the same way by their 
 
 import zlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, Select, func, select, text, update
+import psycopg
+from psycopg.types.json import Json
+from sqlalchemy import JSON, Row, Select, Table, func, insert, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from zhili.access import in_subtree, readable
@@ -81,6 +83,24 @@ def imported_appeals(session: Session, external_ids: Iterable[str]) -> list[Row[
 
 def taken_tracking_codes(session: Session, codes: Iterable[str]) -> set[str]:
     return set(session.scalars(select(Appeal.tracking_code).where(Appeal.tracking_code.in_(list(codes)))))
+
+
+def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """Insert many rows of a model's table, every row with the same keys: COPY on PostgreSQL (several
+    times faster than pipelined INSERTs), a Core executemany elsewhere."""
+    if not rows:
+        return
+    table = cast(Table, model.__table__)
+    if not is_postgres(session):
+        session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    names = ", ".join(f'"{c}"' for c in columns)
+    dbapi = cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
+    with dbapi.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([Json(row[c]) if c in as_json else row[c] for c in columns])
 
 
 def take_sqlite_write_lock(session: Session) -> None:
