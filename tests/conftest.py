@@ -21,6 +21,7 @@ os.environ.update(
     ZHILI_ARGON2_TIME_COST="1",
     ZHILI_ARGON2_MEMORY_COST_KIB="1024",
     ZHILI_UPLOAD_MAX_BYTES=str(2 * 1024 * 1024),
+    ZHILI_IMPORT_MAX_BYTES=str(4 * 1024 * 1024),
 )
 
 from fastapi.testclient import TestClient  # noqa: E402

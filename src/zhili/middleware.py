@@ -10,6 +10,7 @@ from zhili.config import get_settings
 from zhili.kit import i18n
 
 LOCALE_COOKIE = "zhili_lang"
+IMPORT_PATH = "/admin/imports"
 
 
 class LocaleMiddleware:
@@ -40,7 +41,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = get_settings().upload_max_bytes
+        settings = get_settings()
+        # A historical-appeals file is streamed to disk by its page, so it may be far larger.
+        limit = settings.import_max_bytes if scope["path"] == IMPORT_PATH else settings.upload_max_bytes
         message = i18n._("上传内容超过 {mb} MB 上限，请拆分后再上传", mb=round(limit / 1048576, 1))
         length = Headers(scope=scope).get("content-length")
         if length and length.isdigit() and int(length) > limit:

@@ -61,9 +61,7 @@ def imports_page(request: Request, subject: PageSubject, session: DbSession, par
 
 def _page_ctx() -> dict[str, Any]:
     settings = get_settings()
-    # The server refuses any request body over upload_max_bytes before this page sees it.
-    limit = min(settings.upload_max_bytes, settings.import_max_bytes)
-    return {"columns": COLUMNS, "formats": accepted_formats(), "max_mb": round(limit / 1048576),
+    return {"columns": COLUMNS, "formats": accepted_formats(), "max_mb": round(settings.import_max_bytes / 1048576),
             "default_source": DEFAULT_SOURCE}
 
 

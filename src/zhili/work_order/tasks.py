@@ -210,8 +210,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     tasks: list[asyncio.Task[None]] = []
     if settings.environment != "test":
-        from zhili.db import get_sessionmaker
+        from zhili.db import get_sessionmaker, session_scope
         from zhili.notify import live
+        from zhili.transfer.jobs import fail_interrupted_jobs
+
+        with session_scope() as session:  # an import the last server stopped in the middle of
+            fail_interrupted_jobs(session)
 
         if not settings.is_sqlite:
             # Every web process relays NOTIFY into its own subscribers, whoever sent it.
