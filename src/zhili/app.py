@@ -167,6 +167,7 @@ def create_app() -> FastAPI:
     from zhili.auth import pages as auth_pages
     from zhili.category import endpoints as category_api
     from zhili.category import pages as category_pages
+    from zhili.intake import endpoints as intake_api
     from zhili.jurisdiction import endpoints as jurisdiction_api
     from zhili.jurisdiction import pages as jurisdiction_pages
     from zhili.notify import endpoints as notify_api
@@ -185,6 +186,7 @@ def create_app() -> FastAPI:
     app.include_router(transfer_api.router)
     app.include_router(transfer_pages.router)
     app.include_router(work_order_api.router)
+    app.include_router(intake_api.router)
     app.include_router(attachment_api.router)
     app.include_router(attachment_api.page_router)
     app.include_router(notify_api.router)

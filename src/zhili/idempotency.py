@@ -33,6 +33,7 @@ from zhili.models import IdempotencyRecord
 
 SCOPE_KEY = "zhili.idempotency"
 RESPONSE_KEY = "zhili.response"
+RECORDED_KEY = "zhili.recorded"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PREFIXES = ("/api/", "/open311/")
 REPLAY_TTL = timedelta(hours=24)
@@ -128,23 +129,41 @@ def _existing(session: Session, owner: str, key: str) -> IdempotencyRecord | Non
                                                           IdempotencyRecord.key == key))
 
 
+def answer_record(request: Request, response: Response) -> dict[str, Any] | None:
+    """The idempotency record's values for this request's answer, or None when there is nothing to
+    record: no key, or a refusal (a refusal wrote nothing, so a retry runs afresh; a 429 must not be
+    replayed for a day)."""
+    claim: Claim | None = request.scope.get(SCOPE_KEY)
+    body = getattr(response, "body", None)
+    if claim is None or request.scope.get(RECORDED_KEY) or body is None or response.status_code >= 400:
+        return None
+    return {"owner": _owner(request, claim), "key": claim.key, "method": claim.method, "path": claim.path,
+            "request_hash": claim.request_hash(), "status_code": response.status_code,
+            "content_type": response.headers.get("content-type", ""),
+            "body": bytes(body).decode("utf-8", errors="replace")}
+
+
+def recorded_elsewhere(request: Request) -> None:
+    """The handler stored its answer's record itself (the queued intake commits it with its row)."""
+    request.scope[RECORDED_KEY] = True
+
+
+def check_replay(row: IdempotencyRecord, request_hash: str) -> Replay:
+    """What a retry gets: the first answer, unless the key was used for a different request."""
+    if row.request_hash != request_hash:
+        raise Invalid(_("该 Idempotency-Key 已用于另一个不同的请求，请为新请求换一个键"))
+    return Replay(row)
+
+
 def record(request: Request, session: Session) -> None:
     """Add the answer's record to the request's transaction, just before its commit. If the key was
     used before (a retry, or its racing twin), raise Replay (or Invalid for another request's key);
     the caller then rolls its own write back."""
-    claim: Claim | None = request.scope.get(SCOPE_KEY)
-    if claim is None:
-        return
     response: Response | None = request.scope.get(RESPONSE_KEY)
-    body = getattr(response, "body", None)
-    if response is None or body is None or response.status_code >= 400:
-        return  # a refusal wrote nothing: a retry runs afresh (a 429 must not be replayed for a day)
-    owner, request_hash = _owner(request, claim), claim.request_hash()
-    row = IdempotencyRecord(owner=owner, key=claim.key, method=claim.method, path=claim.path,
-                            request_hash=request_hash, status_code=response.status_code,
-                            content_type=response.headers.get("content-type", ""),
-                            body=bytes(body).decode("utf-8", errors="replace"))
-    session.add(row)
+    values = answer_record(request, response) if response is not None else None
+    if values is None:
+        return
+    session.add(IdempotencyRecord(**values))
     try:
         session.flush()
     except IntegrityError:
@@ -161,10 +180,8 @@ def earlier(request: Request, session: Session) -> None:
     row = _existing(session, _owner(request, claim), claim.key)
     if row is None:
         return
-    if row.request_hash != claim.request_hash():
-        raise Invalid(_("该 Idempotency-Key 已用于另一个不同的请求，请为新请求换一个键"))
     session.expunge(row)
-    raise Replay(row)
+    raise check_replay(row, claim.request_hash())
 
 
 def forget_old(conn: Connection) -> int:

@@ -12,6 +12,8 @@ from zhili.auth.service import create_api_key
 from zhili.category.attributes import add_attribute
 from zhili.category.schemas import AttributeCreate
 from zhili.category.service import add_category
+from zhili.db import get_sessionmaker
+from zhili.intake import service as intake
 from zhili.models import Category, CategoryKind, Role
 
 BASE = "/open311/v2"
@@ -69,11 +71,22 @@ def post(client, key: str | None, fmt: str = "json", fields: dict | None = None,
     return client.post(f"{BASE}/requests.{fmt}", data=data)
 
 
+def drain() -> dict[str, int]:
+    """What the intake worker does a few times a second on a running server: file the queued requests."""
+    return intake.drain(get_sessionmaker())
+
+
 def filed(client, key: str, **more: str) -> dict:  # type: ignore[no-untyped-def]
-    """A request filed in town A's first grid under 市容城管; its answer's one element."""
+    """A request filed in town A's first grid under 市容城管: its answer's one element, with the
+    service_request_id its token has become once the intake worker filed it."""
     r = post(client, key, fields={"service_code": "T.SRGL", "description": "小区门口路灯坏了三天", **POINT_A, **more})
     assert r.status_code == 200, r.text
-    return r.json()[0]
+    (answer,) = r.json()
+    assert "service_request_id" not in answer and answer["token"]
+    drain()
+    looked_up = client.get(f"{BASE}/tokens/{answer['token']}.json", params={"api_key": key})
+    assert looked_up.status_code == 200, looked_up.text
+    return {**answer, "service_request_id": looked_up.json()[0]["service_request_id"]}
 
 
 def errors(response, status: int, fmt: str = "json") -> list[str]:  # type: ignore[no-untyped-def]

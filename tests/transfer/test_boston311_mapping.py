@@ -16,6 +16,7 @@ from shapely.geometry import box
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhili.category.attributes import check_attributes
 from zhili.category.catalog import install
 from zhili.jurisdiction.demo import build_demo
 from zhili.kit import geo
@@ -82,6 +83,9 @@ def test_every_code_in_the_mapping_exists_in_the_seeded_demo(mapping, demo):
         assert category is not None, target
         assert category.kind != "group" and category.id not in parents, f"{target.category_code} is not a leaf"
         assert category.active and category.public, target.category_code
+        # What an Open311 POST of the benchmark sends passes the category's service definition.
+        _values, problems = check_attributes(demo, category, dict(target.attributes), enforce_required=True)
+        assert not problems, (target.zh, problems)
     departments = set(demo.scalars(select(Department.code)))
     assert set(mapping.departments.values()) <= departments
     assert {t.department_code for t in targets if t.department_code} <= departments

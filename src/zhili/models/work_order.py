@@ -193,3 +193,31 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     event: Mapped[OrderEvent] = relationship()
+
+
+class IntakeState(StrEnum):
+    queued = "queued"  # acknowledged, not yet filed
+    filed = "filed"  # its work order exists
+    rejected = "rejected"  # could not be filed (the category was retired meanwhile, ...): `problems` says why
+
+
+class IntakeItem(Base):
+    """An appeal acknowledged on the queued path (受理队列, zhili.intake): stored durably with one insert,
+    committed together with other requests' (group commit), and filed as a work order by the intake
+    worker moments later. Its `token` becomes the appeal's tracking code."""
+
+    __tablename__ = "intake_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(16), unique=True)
+    state: Mapped[IntakeState] = mapped_column(str_enum(IntakeState), default=IntakeState.queued)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    # Who filed it: an outside system's key, or a staff account (the native API).
+    source_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the checked AppealCreate
+    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id", ondelete="SET NULL"))
+    problems: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_intake_items_state_id", "state", "id"),)

@@ -23,6 +23,7 @@ from zhili.auth.subject import Subject
 from zhili.config import get_settings
 from zhili.errors import AppError, FieldProblem, Forbidden
 from zhili.idempotency import CommittingRoute
+from zhili.intake import service as intake
 from zhili.kit.i18n import _
 from zhili.models import Region
 from zhili.open311 import formats, service
@@ -172,15 +173,22 @@ def service_definition(service_code: str, fmt: Fmt, session: Db, _where: Jurisdi
     return formats.respond(fmt, "service_definition", service.service_definition(session, service_code))
 
 
-@router.post("/requests.{fmt}", summary="提交服务请求（登记为诉求并生成工单）")
-def create_request(fmt: Fmt, session: Db, subject: Submitter, arguments: Arguments, _where: Jurisdiction) -> Response:
+@router.post("/requests.{fmt}", summary="提交服务请求（受理后答复 token，随即登记为工单）")
+def create_request(request: Request, fmt: Fmt, session: Db, subject: Submitter, arguments: Arguments,
+                   _where: Jurisdiction) -> Response:
     """Form fields (urlencoded or multipart) as in GeoReport v2: api_key, service_code, lat + long or
     address_string or address_id (a 12-digit region code or a 15-digit grid code), attribute[CODE] and
     attribute[CODE][], description, first_name, last_name, phone, email, device_id, account_id, media_url.
     Without a point, address_string files under the most specific region or grid of the key's area that
-    it names, else under the key's own region."""
+    it names, else under the key's own region.
+
+    Answers the request's token once it is stored (the queued intake, zhili.intake): the
+    service_request_id follows at tokens/{token}.{fmt} when it has been filed, within a second."""
     data = form_model(ServiceRequestIn, form_values(arguments.multi_items()))
-    return formats.respond(fmt, "service_requests", service.submit(session, subject, data))
+    accepted, answer = service.submit(session, subject, data)
+    response = formats.respond(fmt, "service_requests", answer)
+    intake.store(request, session, accepted, response)
+    return response
 
 
 @router.get("/requests.{fmt}", summary="查询服务请求（默认最近 90 天，最多 1000 条）")

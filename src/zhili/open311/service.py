@@ -26,20 +26,21 @@ from zhili.auth.subject import Subject
 from zhili.category.attributes import attribute_out, attributes_of
 from zhili.config import get_settings
 from zhili.errors import FieldProblem, Invalid, NotFound
+from zhili.intake.service import Accepted, accept, queued_item
 from zhili.jurisdiction import repository as jrepo
 from zhili.kit import geo
-from zhili.kit.calendar import SHANGHAI, due
+from zhili.kit.calendar import SHANGHAI
 from zhili.kit.codes import LEVEL_DEPTH, RegionLevel
 from zhili.kit.i18n import N_, _
 from zhili.kit.time import now
-from zhili.models import Appeal, Attachment, Category, Grid, OrderEvent, Region, Stage, WorkOrder
+from zhili.models import Appeal, Attachment, Category, Grid, IntakeState, OrderEvent, Region, WorkOrder
 from zhili.open311 import repository as repo
 from zhili.open311.formats import DISCOVERY_FORMATS, timestamp
 from zhili.open311.schemas import RequestsQuery, ServiceRequestIn
 from zhili.work_order import repository as work_orders
 from zhili.work_order.public import CITIZEN_ACTION, CITIZEN_STATUS
 from zhili.work_order.schemas import AppealCreate
-from zhili.work_order.service import calendar, file_appeal, lead_assignment, stage_limit
+from zhili.work_order.service import command_region, lead_assignment
 from zhili.work_order.workflow import Status
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -79,8 +80,7 @@ def services(session: Session) -> list[dict[str, Any]]:
 
 def service(session: Session, code: str) -> Category:
     """A leaf that takes outside appeals (public, active, no active children), or 404."""
-    leaves, _parents = work_orders.public_leaf_categories(session)
-    found = next((c for c in leaves if c.code == code), None)
+    found = work_orders.public_leaf(session, code)
     if found is None:
         raise NotFound(_("没有服务 {c}，或它不受理外部提交：请从 services 列表中选择", c=code[:30]))
     return found
@@ -106,8 +106,10 @@ def jurisdiction(session: Session, value: str) -> Region | None:
 # Filing ----------------------------------------------------------------------------------------------
 
 
-def submit(session: Session, subject: Subject, data: ServiceRequestIn) -> list[dict[str, Any]]:
-    """Files the request as an appeal of the key's own channel; answers the spec's one-element list."""
+def submit(session: Session, subject: Subject, data: ServiceRequestIn) -> tuple[Accepted, list[dict[str, Any]]]:
+    """Checks the request as an appeal of the key's own channel, ready for the queued intake; and the
+    spec's one-element answer: its token (the service_request_id follows at tokens/{token} once filed,
+    within a second on a running server)."""
     category = service(session, data.service_code)
     lon, lat, region_code = _place(session, subject, data)
     try:
@@ -119,13 +121,14 @@ def submit(session: Session, subject: Subject, data: ServiceRequestIn) -> list[d
     except ValidationError as exc:
         raise _invalid(_renamed_problems(exc, data)) from None
     try:
-        appeal, order = file_appeal(session, subject, appeal_data)
+        accepted = accept(session, subject, appeal_data)
     except Invalid as exc:
         raise _invalid([FieldProblem(_open311_name(p.field, data), p.problem, p.expected)
                         for p in exc.problems]) from None
-    return [{"service_request_id": order.code, "token": appeal.tracking_code,
-             "service_notice": notice(order, _estimated_completion(session, order)),
-             "account_id": data.account_id or None}]
+    desk = command_region(accepted.checked.place)
+    return accepted, [{"token": accepted.token,
+                       "service_notice": _("已由{r}受理，正在登记为工单：凭 token 可查询工单编号", r=desk.name),
+                       "account_id": data.account_id or None}]
 
 
 def _invalid(problems: list[FieldProblem]) -> Invalid:
@@ -207,14 +210,6 @@ def _by_address_string(session: Session, subject: Subject, text: str) -> tuple[f
     return _inside(best) if isinstance(best, Grid) else (None, None, best.code)
 
 
-def _estimated_completion(session: Session, order: WorkOrder) -> datetime:
-    """What a newly registered order may expect: signed for, then handled, within its category's limits
-    on its region's working calendar (the clocks start at dispatch; triage is not on a clock)."""
-    cal = calendar(order.region)
-    signed = due(now(), stage_limit(session, order, Stage.sign), cal)
-    return due(signed, stage_limit(session, order, Stage.handle), cal)
-
-
 def notice(order: WorkOrder, expected: datetime | None) -> str:
     if order.status in repo.CLOSED:
         return _(CITIZEN_STATUS[Status(order.status)])
@@ -257,10 +252,18 @@ def one_request(session: Session, subject: Subject | None, code: str, base_url: 
 
 
 def token(session: Session, subject: Subject | None, value: str) -> list[dict[str, Any]]:
+    """The request a token became; while it is still queued, the token alone (as the spec says); if it
+    could not be filed, the token and a notice saying why."""
     appeal = repo.appeal_by_token(session, repo.visible_orders(subject, get_settings().open311_open_read), value)
-    if appeal is None:
+    if appeal is not None:
+        return [{"service_request_id": appeal.work_order.code, "token": appeal.tracking_code}]
+    item = queued_item(session, subject, value)
+    if item is None:
         raise NotFound(_("查询码 {t} 不存在，或不在您可查询的范围内", t=value[:20]))
-    return [{"service_request_id": appeal.work_order.code, "token": appeal.tracking_code}]
+    if item.state == IntakeState.rejected:
+        reasons = "；".join(p["problem"] for p in item.problems or [])
+        return [{"token": item.token, "service_notice": _("未能登记为工单：{r}", r=reasons)}]
+    return [{"token": item.token, "service_notice": _("已受理，正在登记为工单，请稍后再查")}]
 
 
 def photo(session: Session, subject: Subject | None, code: str, extension: str) -> Attachment:

@@ -21,7 +21,6 @@ closed late or is still open past its due time). No notification or text message
 stays empty, the callers heard about their matter long ago.
 """
 
-import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,7 +66,7 @@ from zhili.transfer.labels import (
     E,
     lookup,
 )
-from zhili.work_order.service import TRACKING_ALPHABET
+from zhili.work_order.service import command_region, new_tracking_code
 from zhili.work_order.workflow import STATUS_LABELS, Action, running_stage
 
 __all__ = ["COLUMNS", "AppealImportReport", "check_source", "import_appeals", "read_rows", "template_rows"]
@@ -100,7 +99,6 @@ MOVE_TARGET: Final = {Action.sign: OrderStatus.accepted, Action.return_: OrderSt
 # Events a department takes (its id goes on the event, as on a live one).
 DEPARTMENT_ACTIONS: Final = frozenset({Action.sign.value, Action.return_.value, Action.report.value})
 IMPORT_ACTOR = N_("历史数据导入")
-TRACKING_TABLE: Final = bytes(ord(TRACKING_ALPHABET[b % len(TRACKING_ALPHABET)]) for b in range(256))
 
 
 @dataclass(frozen=True)
@@ -547,7 +545,7 @@ class _Importer:
         """Fresh codes, unique in the file and in the database (earlier batches included)."""
         codes: set[str] = set()
         while len(codes) < n:
-            fresh = {_tracking_code() for _i in range(n - len(codes))} - codes
+            fresh = {new_tracking_code() for _i in range(n - len(codes))} - codes
             codes |= fresh - repo.taken_tracking_codes(self.session, fresh)
         return list(codes)
 
@@ -568,7 +566,7 @@ class _Importer:
         self.report.created += len(rows)
 
     def _order(self, row: _Row, order_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        region = _command_region(row.place)
+        region = command_region(row.place)
         dispatched = row.department is not None and row.status != OrderStatus.registered
         category_id = row.category.id if row.category else None
         cal = self.clocks.calendar(region.id)
@@ -677,15 +675,3 @@ def _columns(first: dict[str, str]) -> dict[str, str]:
         raise ImportRejected(_("表头缺少必需的列：{names}", names="、".join(_(c.label) for c in missing)),
                              AppealImportReport(problems=problems))
     return columns
-
-
-def _command_region(region: Region) -> Region:
-    """The command centre that holds the order: a village's is its town's (as for a live appeal)."""
-    node = region
-    while node.level == "village" and node.parent is not None:
-        node = node.parent
-    return node
-
-
-def _tracking_code() -> str:
-    return secrets.token_bytes(10).translate(TRACKING_TABLE).decode()

@@ -69,6 +69,8 @@ class Target:
     category_code: str
     department_code: str | None
     urgency: Urgency = Urgency.normal
+    # Service attribute values an Open311 POST sends (required ones must be given).
+    attributes: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -143,10 +145,14 @@ def load_mapping(path: Path = MAPPING_FILE) -> Mapping:
         raw = tomllib.load(fh)
     departments: dict[str, str] = dict(raw["departments"])
 
-    def target(entry: dict[str, str], where: str) -> Target:
-        unknown = set(entry) - {"zh", "category", "department", "urgency"}
+    def target(entry: dict[str, Any], where: str) -> Target:
+        unknown = set(entry) - {"zh", "category", "department", "urgency", "attributes"}
         if unknown or not entry.get("zh") or not entry.get("category"):
-            raise ValueError(f"{where}: needs zh and category (and optionally department, urgency), got {entry!r}")
+            raise ValueError(f"{where}: needs zh and category (and optionally department, urgency, attributes), "
+                             f"got {entry!r}")
+        attributes = entry.get("attributes", {})
+        if not isinstance(attributes, dict) or not all(isinstance(v, str) for v in attributes.values()):
+            raise ValueError(f"{where}: attributes must be a table of attribute code = value key")
         department = entry.get("department")
         if department is not None and department not in departments:
             raise ValueError(f"{where}: department {department!r} is not in [departments]")
@@ -154,7 +160,8 @@ def load_mapping(path: Path = MAPPING_FILE) -> Mapping:
             urgency = Urgency(entry.get("urgency", "normal"))
         except ValueError:
             raise ValueError(f"{where}: unknown urgency {entry.get('urgency')!r}") from None
-        return Target(entry["zh"], entry["category"], departments[department] if department else None, urgency)
+        return Target(entry["zh"], entry["category"], departments[department] if department else None, urgency,
+                      MappingProxyType(dict(attributes)))
 
     try:
         channels = {source: Channel(value) for source, value in raw["channels"].items()}
@@ -437,6 +444,7 @@ def open311_form(case: Case, mapping: Mapping) -> dict[str, str]:
     }
     if target is not None:
         form["service_code"] = target.category_code
+        form.update({f"attribute[{code}]": value for code, value in target.attributes.items()})
     if (point := mapping.point(case)) is not None:
         form["long"], form["lat"] = f"{point[0]:.6f}", f"{point[1]:.6f}"
     return form

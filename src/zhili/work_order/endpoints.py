@@ -2,13 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from zhili.auth.dependencies import ApiSubject, DbSession
 from zhili.idempotency import CommittingRoute
+from zhili.intake import service as intake
+from zhili.intake.schemas import IntakeStatus
 from zhili.kit.pagination import Page, PageParams, paginate
-from zhili.models import Appeal
+from zhili.models import Appeal, IntakeState
 from zhili.work_order import repository as repo
 from zhili.work_order import service
 from zhili.work_order.schemas import ActionIn, AppealCreate, AppealFiled, WorkOrderDetail, WorkOrderOut
@@ -18,8 +20,23 @@ router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["work or
 Paging = Annotated[PageParams, Depends()]
 
 
-@router.post("/appeals", response_model=AppealFiled, status_code=201, summary="登记诉求（生成待派遣工单）")
-def file_appeal(body: AppealCreate, subject: ApiSubject, session: DbSession) -> AppealFiled:
+@router.post("/appeals", response_model=AppealFiled, status_code=201, summary="登记诉求（生成待派遣工单）",
+             responses={202: {"model": IntakeStatus, "description": "Prefer: respond-async: 已受理，随即登记"}})
+def file_appeal(request: Request, body: AppealCreate, subject: ApiSubject, session: DbSession,
+                prefer: Annotated[str, Header(description="respond-async：受理后即答复 202，工单随即登记")] = ""
+                ) -> AppealFiled | Response:
+    """Files the appeal and answers the new work order (201). With `Prefer: respond-async` (RFC 7240),
+    for systems that send many at once, it is checked just the same, stored in one insert and answered
+    202 with its tracking code; the work order follows within a second (GET /api/v1/intake/{code})."""
+    if "respond-async" in prefer.lower():
+        accepted = intake.accept(session, subject, body)
+        href = f"/api/v1/intake/{accepted.token}"
+        queued = IntakeStatus(tracking_code=accepted.token, state=IntakeState.queued,
+                              received_at=accepted.row["received_at"], href=href)
+        response = Response(queued.model_dump_json(), status_code=202, media_type="application/json",
+                            headers={"Location": href, "Preference-Applied": "respond-async"})
+        intake.store(request, session, accepted, response)
+        return response
     appeal, order = service.file_appeal(session, subject, body)
     return AppealFiled(tracking_code=appeal.tracking_code, work_order=service.order_detail(session, subject, order))
 

@@ -133,14 +133,22 @@ def photo_keys(session: Session, appeal_ids: list[int]) -> dict[int, list[str]]:
 # For the public pages (no subject: what they show is decided by the tracking code and phone digits) ------
 
 
+def _public_leaves() -> Select[tuple[Category]]:
+    parents = select(Category.parent_id).where(Category.parent_id.is_not(None), Category.active.is_(True))
+    return select(Category).where(Category.public.is_(True), Category.active.is_(True), Category.id.not_in(parents))
+
+
 def public_leaf_categories(session: Session) -> tuple[list[Category], dict[int, str]]:
     """Active public leaves in tree order, and the names of their parents."""
-    parents = select(Category.parent_id).where(Category.parent_id.is_not(None), Category.active.is_(True))
-    leaves = list(session.scalars(select(Category).where(
-        Category.public.is_(True), Category.active.is_(True), Category.id.not_in(parents)).order_by(Category.path)))
+    leaves = list(session.scalars(_public_leaves().order_by(Category.path)))
     names = dict(session.execute(select(Category.id, Category.name).where(
         Category.id.in_({c.parent_id for c in leaves if c.parent_id}))).all())  # type: ignore[arg-type]
     return leaves, names
+
+
+def public_leaf(session: Session, code: str) -> Category | None:
+    """The active public leaf with this code (None if there is none, or it has active children)."""
+    return session.scalar(_public_leaves().where(Category.code == code))
 
 
 def root_region(session: Session) -> Region | None:

@@ -10,6 +10,7 @@ deadline columns on the working calendar.
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, assert_never
@@ -161,11 +162,14 @@ def _grid_shape(grid: Grid) -> Any:
     return shape
 
 
-def _tracking_code() -> str:
-    return "".join(secrets.choice(TRACKING_ALPHABET) for _i in range(10))
+TRACKING_TABLE = bytes(ord(TRACKING_ALPHABET[b % len(TRACKING_ALPHABET)]) for b in range(256))  # 256 = 8 × 32
 
 
-def _command_region(region: Region) -> Region:
+def new_tracking_code() -> str:
+    return secrets.token_bytes(10).translate(TRACKING_TABLE).decode()
+
+
+def command_region(region: Region) -> Region:
     """The command centre that gets a new order: the town's (a village's appeal goes to its town)."""
     node = region
     while node.level == "village" and node.parent is not None:
@@ -173,9 +177,21 @@ def _command_region(region: Region) -> Region:
     return node
 
 
-def file_appeal(session: Session, subject: Subject | None, data: AppealCreate) -> tuple[Appeal, WorkOrder]:
-    """An appeal from any channel becomes a registered work order on its town's command desk, with the
-    routing suggestion of the responsibility list. `subject` is None for the public citizen form."""
+@dataclass(frozen=True)
+class CheckedAppeal:
+    """Where an appeal goes and what it is, once `check_appeal` found nothing wrong with it."""
+
+    place: Region
+    grid: Grid | None
+    category: Category | None
+    channel: Channel
+    attributes: dict[str, Any]
+
+
+def check_appeal(session: Session, subject: Subject | None, data: AppealCreate) -> CheckedAppeal:
+    """Everything that can refuse an appeal, without writing: its place (a grid, else the region it
+    names), the subject's jurisdiction, the category, the channel and the attribute values. Raises
+    Invalid naming every field at once (Forbidden for a channel the key may not file as)."""
     problems: list[FieldProblem] = []
     grid = locate(session, data.lon, data.lat) if data.lon is not None and data.lat is not None else None
     place: Region | None = grid.region if grid else None
@@ -203,8 +219,18 @@ def file_appeal(session: Session, subject: Subject | None, data: AppealCreate) -
         problems += more
     if problems or place is None:
         raise Invalid(problems[0].problem, problems)
+    return CheckedAppeal(place=place, grid=grid, category=category, channel=channel, attributes=attributes)
+
+
+def file_appeal(session: Session, subject: Subject | None, data: AppealCreate,
+                tracking_code: str | None = None) -> tuple[Appeal, WorkOrder]:
+    """An appeal from any channel becomes a registered work order on its town's command desk, with the
+    routing suggestion of the responsibility list. `subject` is None for the public citizen form;
+    `tracking_code` is the one the queued path already gave the caller (zhili.intake)."""
+    checked = check_appeal(session, subject, data)
+    place, grid, category, channel = checked.place, checked.grid, checked.category, checked.channel
     jrepo.load_regions(session, ancestor_codes(place.code))  # the command desk and the routing walk them
-    region = _command_region(place)
+    region = command_region(place)
     suggestion = suggested_lead(session, category, place) if category else None
     staff_id = subject.id if subject is not None and subject.kind == "staff" else None
     title = data.title or data.text[:40]
@@ -219,12 +245,12 @@ def file_appeal(session: Session, subject: Subject | None, data: AppealCreate) -
     session.add(order)
     session.flush()
     order.code = f"GD{now():%Y%m%d}{order.id:06d}"
-    appeal = Appeal(tracking_code=_tracking_code(), channel=channel, caller_name=data.caller_name,
+    appeal = Appeal(tracking_code=tracking_code or new_tracking_code(), channel=channel, caller_name=data.caller_name,
                     caller_phone=data.caller_phone, caller_id_number=data.caller_id_number,
                     anonymous=data.anonymous, text=data.text,
                     address=data.address, lon=data.lon, lat=data.lat, region_code=place.code,
                     category_id=order.category_id, work_order_id=order.id, created_by_id=staff_id,
-                    external_id=data.external_id, attributes=attributes, media_url=data.media_url,
+                    external_id=data.external_id, attributes=checked.attributes, media_url=data.media_url,
                     source_key_id=subject.id if subject is not None and subject.kind == SubjectKind.api_key else None)
     session.add(appeal)
     # A new order has no assignments and this one appeal: say so, so that reading them costs no query.

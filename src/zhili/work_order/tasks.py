@@ -180,13 +180,16 @@ def run_once(session_factory: SessionFactory, at: datetime) -> dict[str, int]:
 
 
 def housekeeping(session_factory: SessionFactory) -> dict[str, int]:
-    """Forget what has served its time: idempotent answers after a day, finished rate-limit windows."""
+    """Forget what has served its time: idempotent answers after a day, finished rate-limit windows,
+    queued appeals filed a week ago."""
     from zhili import idempotency
     from zhili.auth import ratelimit
+    from zhili.intake import service as intake
 
     with session_factory() as session, session.begin():
         conn = session.connection()
-        return {"forgot_answers": idempotency.forget_old(conn), "forgot_rate_windows": ratelimit.forget_old(conn)}
+        return {"forgot_answers": idempotency.forget_old(conn), "forgot_rate_windows": ratelimit.forget_old(conn),
+                "forgot_intake": intake.forget_old(session)}
 
 
 async def _background_loop(session_factory: SessionFactory, interval: float) -> None:
@@ -221,7 +224,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             # Every web process relays NOTIFY into its own subscribers, whoever sent it.
             tasks.append(asyncio.create_task(live.listen_forever(live.bus, settings.database_url)))
         if settings.run_background:
+            from zhili.intake import service as intake
+
             tasks.append(asyncio.create_task(_background_loop(get_sessionmaker(), settings.sweep_interval_seconds)))
+            tasks.append(asyncio.create_task(intake.loop(get_sessionmaker())))
     try:
         yield
     finally:
