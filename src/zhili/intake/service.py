@@ -41,7 +41,9 @@ from zhili.work_order.service import CheckedAppeal, check_appeal, file_appeal, n
 
 log = logging.getLogger("zhili.intake")
 
-BATCH = 200  # rows filed per transaction
+# Rows filed per transaction: on SQLite the filing holds the database's one write lock, which the
+# acknowledgements wait for, so it takes fewer at a time.
+BATCH = {"postgresql": 200, "sqlite": 20}
 KEEP_FILED_DAYS = 7  # a filed row's token resolves through its appeal's tracking code after that
 
 SessionFactory = Callable[[], Session]
@@ -83,14 +85,16 @@ def store(request: Request, session: Session, accepted: Accepted, response: Resp
 # Filing -------------------------------------------------------------------------------------------
 
 
-def file_queued(session_factory: SessionFactory, limit: int = BATCH) -> dict[str, int]:
+def file_queued(session_factory: SessionFactory, limit: int | None = None) -> dict[str, int]:
     """File up to `limit` queued rows, oldest first, in one transaction (a savepoint each, so one that
     fails is marked rejected and the rest go on). Rows are claimed with a compare-and-set UPDATE (after
     FOR UPDATE SKIP LOCKED on PostgreSQL), so any number of workers file each row once."""
     counts = {"filed": 0, "rejected": 0}
     with session_factory() as session, session.begin():
-        pick = select(IntakeItem.id).where(IntakeItem.state == IntakeState.queued).order_by(IntakeItem.id).limit(limit)
-        if session.get_bind().dialect.name == "postgresql":
+        dialect = session.get_bind().dialect.name
+        pick = (select(IntakeItem.id).where(IntakeItem.state == IntakeState.queued).order_by(IntakeItem.id)
+                .limit(limit or BATCH.get(dialect, 20)))
+        if dialect == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         ids = list(session.scalars(pick))
         if not ids:
