@@ -29,6 +29,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from zhili.db import Base, get_engine, get_sessionmaker, reset_caches  # noqa: E402
+from zhili.kit.recent import forget_all  # noqa: E402
 from zhili.migrate import upgrade  # noqa: E402
 
 
@@ -75,6 +76,7 @@ def _empty_all_tables() -> None:
 def _clean_database() -> Iterator[None]:
     yield
     _empty_all_tables()
+    forget_all()  # what the process kept of the rows just deleted (zhili.kit.recent)
 
 
 @pytest.fixture

@@ -179,18 +179,19 @@ def create_app() -> FastAPI:
     from zhili.work_order import pages as work_order_pages
     from zhili.work_order import public as public_pages
 
+    # Routes are matched in order, one by one: the intake's busiest routes come first. The transfer
+    # routers go before the work-order ones: /work-orders/export and /orders/export.* are not order ids.
+    app.include_router(open311_api.router)
+    app.include_router(transfer_api.router)
+    app.include_router(work_order_api.router)
+    app.include_router(intake_api.router)
     app.include_router(auth_api.router)
     app.include_router(jurisdiction_api.router)
     app.include_router(category_api.router)
-    # Before the work-order routers: /work-orders/export and /orders/export.* are not order ids.
-    app.include_router(transfer_api.router)
     app.include_router(transfer_pages.router)
-    app.include_router(work_order_api.router)
-    app.include_router(intake_api.router)
     app.include_router(attachment_api.router)
     app.include_router(attachment_api.page_router)
     app.include_router(notify_api.router)
-    app.include_router(open311_api.router)
     app.include_router(work_order_pages.router)
     app.include_router(category_pages.router)
     app.include_router(public_pages.router)

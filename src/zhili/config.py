@@ -16,6 +16,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/zhili.db"
+    # Database connections each process keeps open: enough for every request thread at once, since a
+    # connection opened past the pool is closed again after one use (on PostgreSQL a new backend each time).
+    database_pool_size: int = Field(default=40, ge=1, le=500)
     secret_key: str = DEFAULT_SECRET_KEY
     host: str = "127.0.0.1"
     port: int = 8000

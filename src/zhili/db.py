@@ -31,7 +31,8 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=get_settings().database_pool_size, max_overflow=10)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -42,7 +43,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=get_settings().database_pool_size, max_overflow=10)
 
 
 @lru_cache
@@ -70,7 +71,11 @@ def session_scope() -> Iterator[Session]:
 
 
 def reset_caches() -> None:
-    """Forget cached settings, engine and sessions (tests switch databases)."""
+    """Forget cached settings, engine and sessions, and what was read through them (tests switch
+    databases)."""
+    from zhili.kit.recent import forget_all
+
+    forget_all()
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()

@@ -34,7 +34,7 @@ def test_a_request_becomes_a_registered_order_on_the_towns_desk(client, world, k
     assert r.headers["content-type"].startswith("application/json")
     (answer,) = r.json()
     assert list(answer) == RESPONSE_FIELDS and answer["account_id"] == "u-778"
-    assert len(answer["token"]) == 10 and answer["service_notice"].startswith("已由甲街道受理，正在登记为工单")
+    assert len(answer["token"]) == 10 and answer["service_notice"].startswith("已受理，正在登记为工单")
 
     appeal = _appeal(db_session, answer["token"])
     order = appeal.work_order

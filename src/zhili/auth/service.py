@@ -18,10 +18,16 @@ from zhili.config import get_settings
 from zhili.errors import AppError, FieldProblem, Invalid, Unauthorized
 from zhili.kit.codes import RegionLevel, ancestor_codes
 from zhili.kit.i18n import _
+from zhili.kit.recent import Recent
 from zhili.kit.time import aware, now
-from zhili.models import ApiKey, AuditLog, Region, Role, Staff
+from zhili.models import ApiKey, AuditLog, Department, Region, Role, Staff, StaffRole
 
 API_KEY_PREFIX = "zk_"
+# Who a token or a key is, kept per process for a few seconds (zhili.kit.recent): a request then
+# needs no query to know its subject. A change committed here (a role, a revoked key, a deactivated
+# account) applies at once; in the other processes within the maps' ttl.
+_TOKEN_SUBJECTS: Recent[Subject | None] = Recent("token subjects", (Staff, StaffRole, Region, Department))
+_KEY_SUBJECTS: Recent[Subject] = Recent("API key subjects", (ApiKey, Region))
 
 
 class LoginRefused(AppError):
@@ -129,7 +135,7 @@ def staff_for_session(session: Session, staff_id: int, version: int) -> Staff | 
 
 def api_key_subject(session: Session, plain: str) -> Subject:
     """The outside system behind a key, counted against its rate limit (TooManyRequests when over)."""
-    subject = subject_for_api_key(verify_api_key(session, plain))
+    subject = _KEY_SUBJECTS.get(_digest(plain), lambda: subject_for_api_key(verify_api_key(session, plain)))
     if subject.rate_limit is not None:
         ratelimit.hit(subject.id, subject.rate_limit)
     return subject
@@ -144,10 +150,16 @@ def subject_from_bearer(session: Session, token: str) -> Subject:
         raise Unauthorized(_("登录令牌已过期，请重新获取")) from exc
     except BadSignature as exc:
         raise Unauthorized(_("登录令牌无效")) from exc
-    staff = staff_for_session(session, int(data["s"]), int(data["v"]))
-    if staff is None:
+    staff_id, version = int(data["s"]), int(data["v"])
+
+    def load() -> Subject | None:
+        staff = staff_for_session(session, staff_id, version)
+        return subject_for_staff(staff) if staff is not None else None
+
+    subject = _TOKEN_SUBJECTS.get((staff_id, version), load)
+    if subject is None:
         raise Unauthorized(_("账号已停用或密码已修改，请重新登录"))
-    return subject_for_staff(staff)
+    return subject
 
 
 def _digest(secret: str) -> str:

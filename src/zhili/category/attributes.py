@@ -149,7 +149,12 @@ def check_attributes(session: Session, category: Category, values: dict[str, str
     """The values cleaned to their datatypes, and a problem for each missing, unknown or bad one.
     Field names follow Open311: attribute[CODE]. `enforce_required` is off for staff and the citizen
     form, whose pages do not ask for the attributes: what they do send is still checked."""
-    attributes = attributes_of(session, category)
+    return check_values(category, attributes_of(session, category), values, enforce_required=enforce_required)
+
+
+def check_values(category: Category, attributes: list[ServiceAttribute], values: dict[str, str | list[str]], *,
+                 enforce_required: bool) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """`check_attributes` with the category's attributes already at hand."""
     definition = {a.code: a for a in attributes if a.variable}
     informational = {a.code for a in attributes if not a.variable}
     problems: list[FieldProblem] = []

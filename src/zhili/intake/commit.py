@@ -55,6 +55,7 @@ class Pending:
 class GroupCommit:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._conn: Connection | None = None  # kept open between batches (no pool checkout, no ping)
         self._queue: queue.SimpleQueue[Pending] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="zhili-intake-commit", daemon=True)
         self._thread.start()
@@ -80,9 +81,14 @@ class GroupCommit:
 
     def _flush(self, batch: list[Pending]) -> None:
         try:
-            with self.engine.begin() as conn:
-                outcomes = write(conn, batch)
+            if self._conn is None or self._conn.closed or self._conn.invalidated:
+                self._conn = self.engine.connect()
+            with self._conn.begin():
+                outcomes = write(self._conn, batch)
         except Exception as exc:
+            if self._conn is not None:
+                self._conn.close()  # a fresh connection for the next try: this one may be broken
+                self._conn = None
             if len(batch) == 1:
                 log.exception("intake row could not be stored")
                 batch[0].settle(Unavailable(_("受理暂时失败，请稍后重试（带同一个 Idempotency-Key 重试不会重复登记）")))

@@ -31,6 +31,7 @@ from zhili.auth.service import subject_for_api_key, subject_for_staff
 from zhili.auth.subject import Subject, SubjectKind
 from zhili.db import get_engine
 from zhili.errors import AppError, FieldProblem, NotFound
+from zhili.intake import reference
 from zhili.intake.commit import Pending, committer
 from zhili.intake.schemas import IntakeStatus
 from zhili.kit.i18n import _
@@ -60,7 +61,7 @@ class Accepted:
 
 def accept(session: Session, subject: Subject, data: AppealCreate) -> Accepted:
     """Check an appeal as filing would; raise what filing would raise. Writes nothing."""
-    checked = check_appeal(session, subject, data)
+    checked = check_appeal(session, subject, data, reference.kept)
     payload = data.model_dump(mode="json", exclude_defaults=True)
     payload["channel"] = checked.channel.value
     token = new_tracking_code()

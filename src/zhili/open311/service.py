@@ -26,6 +26,7 @@ from zhili.auth.subject import Subject
 from zhili.category.attributes import attribute_out, attributes_of
 from zhili.config import get_settings
 from zhili.errors import FieldProblem, Invalid, NotFound
+from zhili.intake import reference
 from zhili.intake.service import Accepted, accept, queued_item
 from zhili.jurisdiction import repository as jrepo
 from zhili.kit import geo
@@ -40,7 +41,7 @@ from zhili.open311.schemas import RequestsQuery, ServiceRequestIn
 from zhili.work_order import repository as work_orders
 from zhili.work_order.public import CITIZEN_ACTION, CITIZEN_STATUS
 from zhili.work_order.schemas import AppealCreate
-from zhili.work_order.service import command_region, lead_assignment
+from zhili.work_order.service import lead_assignment
 from zhili.work_order.workflow import Status
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -80,7 +81,7 @@ def services(session: Session) -> list[dict[str, Any]]:
 
 def service(session: Session, code: str) -> Category:
     """A leaf that takes outside appeals (public, active, no active children), or 404."""
-    found = work_orders.public_leaf(session, code)
+    found = reference.kept.public_leaf(code)
     if found is None:
         raise NotFound(_("没有服务 {c}，或它不受理外部提交：请从 services 列表中选择", c=code[:30]))
     return found
@@ -125,9 +126,8 @@ def submit(session: Session, subject: Subject, data: ServiceRequestIn) -> tuple[
     except Invalid as exc:
         raise _invalid([FieldProblem(_open311_name(p.field, data), p.problem, p.expected)
                         for p in exc.problems]) from None
-    desk = command_region(accepted.checked.place)
     return accepted, [{"token": accepted.token,
-                       "service_notice": _("已由{r}受理，正在登记为工单：凭 token 可查询工单编号", r=desk.name),
+                       "service_notice": _("已受理，正在登记为工单：凭 token 可查询工单编号"),
                        "account_id": data.account_id or None}]
 
 
@@ -186,7 +186,7 @@ def _by_address_id(session: Session, code: str) -> tuple[float | None, float | N
         if grid is None:
             raise _invalid([FieldProblem("address_id", _("网格 {c} 不存在", c=code))])
         return _inside(grid)
-    region = jrepo.region_by_code(session, code)
+    region = reference.kept.region(code)
     if region is None:
         raise _invalid([FieldProblem("address_id", _("区划 {c} 不存在", c=code))])
     return None, None, region.code

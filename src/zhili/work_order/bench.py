@@ -25,6 +25,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -150,7 +151,8 @@ def intake(ctx: BenchContext) -> dict[str, Any]:
         with engine.connect() as conn:
             return int(conn.scalar(select(func.count(IntakeItem.id)).where(*where)) or 0)
 
-    with ServerProcess(env, workers=workers, app="zhili.work_order.bench:bench_app") as server:
+    log = Path(tempfile.gettempdir()) / f"zhili-bench-intake-{os.getpid()}.log"
+    with ServerProcess(env, workers=workers, app="zhili.work_order.bench:bench_app", log=log) as server:
         asyncio.run(loadgen.run(server.url, noop[:500], connections=CONNECTIONS))  # warm up every worker
         http_floor = _figures(*asyncio.run(loadgen.run(server.url, noop, connections=CONNECTIONS)), ok=frozenset({200}))
         with _filing_worker(env):
@@ -181,6 +183,7 @@ def intake(ctx: BenchContext) -> dict[str, Any]:
         "floor_storage_core": storage_floor,
         "share_of_http_floor": round(served["per_second"] / http_floor["per_second"], 3),
         "share_of_storage_floor": round(served["per_second"] / storage_floor["per_second"], 3),
+        "server_log": str(log),
     }
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, assert_never
+from typing import Any, Protocol, assert_never
 
 from shapely.geometry import Point
 from shapely.prepared import prep as prepared
@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from zhili.access import can_see_region
 from zhili.auth.subject import Subject, SubjectKind
 from zhili.category import repository as crepo
-from zhili.category.attributes import check_attributes
+from zhili.category.attributes import attributes_of, check_values
 from zhili.category.service import effective_deadlines, suggested_lead
 from zhili.config import get_settings
 from zhili.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
@@ -57,6 +57,7 @@ from zhili.models import (
     OrderEvent,
     OutboxMessage,
     Region,
+    ServiceAttribute,
     Stage,
     WorkOrder,
 )
@@ -146,13 +147,13 @@ def locate(session: Session, lon: float, lat: float) -> Grid | None:
                                                       defaultload(Grid.region).defer(Region.boundary))
                                  .where(Grid.min_lon <= lon, Grid.max_lon >= lon,
                                         Grid.min_lat <= lat, Grid.max_lat >= lat))
-    return next((g for g in candidates if _grid_shape(g).covers(point)), None)
+    return next((g for g in candidates if grid_shape(g).covers(point)), None)
 
 
 _GRID_SHAPES: dict[tuple[int, datetime], Any] = {}
 
 
-def _grid_shape(grid: Grid) -> Any:
+def grid_shape(grid: Grid) -> Any:
     key = (grid.id, grid.updated_at)
     shape = _GRID_SHAPES.get(key)
     if shape is None:
@@ -188,15 +189,43 @@ class CheckedAppeal:
     attributes: dict[str, Any]
 
 
-def check_appeal(session: Session, subject: Subject | None, data: AppealCreate) -> CheckedAppeal:
+class Lookups(Protocol):
+    """What checking an appeal reads: through the request's session (`InSession`), or from what the
+    process keeps for a few seconds (zhili.intake.reference), where a check must cost no query."""
+
+    def locate(self, lon: float, lat: float) -> Grid | None: ...
+
+    def region(self, code: str) -> Region | None: ...
+
+    def category(self, code: str) -> tuple[Category, list[ServiceAttribute]] | None: ...
+
+
+@dataclass(frozen=True)
+class InSession:
+    session: Session
+
+    def locate(self, lon: float, lat: float) -> Grid | None:
+        return locate(self.session, lon, lat)
+
+    def region(self, code: str) -> Region | None:
+        return jrepo.region_by_code(self.session, code)
+
+    def category(self, code: str) -> tuple[Category, list[ServiceAttribute]] | None:
+        found = crepo.category_by_code(self.session, code)
+        return (found, attributes_of(self.session, found)) if found is not None else None
+
+
+def check_appeal(session: Session, subject: Subject | None, data: AppealCreate,
+                 lookups: Lookups | None = None) -> CheckedAppeal:
     """Everything that can refuse an appeal, without writing: its place (a grid, else the region it
     names), the subject's jurisdiction, the category, the channel and the attribute values. Raises
     Invalid naming every field at once (Forbidden for a channel the key may not file as)."""
+    read = lookups or InSession(session)
     problems: list[FieldProblem] = []
-    grid = locate(session, data.lon, data.lat) if data.lon is not None and data.lat is not None else None
+    grid = read.locate(data.lon, data.lat) if data.lon is not None and data.lat is not None else None
     place: Region | None = grid.region if grid else None
     if place is None and data.region_code:
-        place = jrepo.region_by_code(session, data.region_code)
+        place = read.region(data.region_code)
         if place is None:
             problems.append(FieldProblem("region_code", _("区划 {c} 不存在", c=data.region_code)))
     if place is None and not problems:
@@ -205,18 +234,19 @@ def check_appeal(session: Session, subject: Subject | None, data: AppealCreate) 
     if place is not None and subject is not None and not can_see_region(subject, place.code):
         problems.append(FieldProblem("region_code", _("地点不在您的管辖范围（{n}）内", n=subject.region_name)))
     category: Category | None = None
+    attributes: dict[str, Any] = {}
     if data.category_code:
-        category = crepo.category_by_code(session, data.category_code)
+        found = read.category(data.category_code)
+        category, definition = found if found is not None else (None, [])
         if category is None or not category.active:
             problems.append(FieldProblem("category_code", _("分类 {c} 不存在或已停用", c=data.category_code)))
         elif subject is None and not category.public:
             problems.append(FieldProblem("category_code", _("该分类不受理公众直接提交")))
+        else:  # attributes: the category's service definition
+            outside = subject is not None and subject.kind == SubjectKind.api_key
+            attributes, more = check_values(category, definition, data.attributes, enforce_required=outside)
+            problems += more
     channel = _channel(subject, data.channel)
-    attributes: dict[str, Any] = {}
-    if category is not None:  # attributes: the category's service definition
-        outside = subject is not None and subject.kind == SubjectKind.api_key
-        attributes, more = check_attributes(session, category, data.attributes, enforce_required=outside)
-        problems += more
     if problems or place is None:
         raise Invalid(problems[0].problem, problems)
     return CheckedAppeal(place=place, grid=grid, category=category, channel=channel, attributes=attributes)

@@ -211,6 +211,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     environment "test": no test depends on a timer.
     """
     settings = get_settings()
+    import os
+    if os.environ.get("ZHILI_THREADS"):
+        anyio.to_thread.current_default_thread_limiter().total_tokens = int(os.environ["ZHILI_THREADS"])
     tasks: list[asyncio.Task[None]] = []
     if settings.environment != "test":
         from zhili.db import get_sessionmaker, session_scope
