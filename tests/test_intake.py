@@ -149,3 +149,22 @@ def test_the_worker_thread_files_what_is_queued(client, world, db_session):
         stop.set()
         worker.join()
     assert client.get(f"/api/v1/intake/{token}", headers=agent).json()["state"] == "filed"
+
+
+def test_a_row_that_fails_after_its_check_is_rejected_alone(client, world, db_session, monkeypatch):
+    agent = {**login(client, "county-agent"), **ASYNC}
+    tokens = [client.post("/api/v1/appeals", json={**BODY, "text": f"第 {i} 件事情"}, headers=agent)
+              .json()["tracking_code"] for i in range(3)]
+    real = intake.file_appeals
+
+    def failing_on_the_second(session, filings, reads):  # type: ignore[no-untyped-def]
+        if any(code == tokens[1] for _subject, _data, code in filings):
+            raise RuntimeError("a bug")
+        return real(session, filings, reads)
+
+    monkeypatch.setattr(intake, "file_appeals", failing_on_the_second)
+    assert drain() == {"filed": 2, "rejected": 1}
+    states = {t: client.get(f"/api/v1/intake/{t}", headers=agent).json() for t in tokens}
+    assert [states[t]["state"] for t in tokens] == ["filed", "rejected", "filed"]
+    assert states[tokens[1]]["problems"] == [{"field": "", "problem": "登记时发生内部错误，请重新提交或联系管理员"}]
+    assert db_session.scalar(select(func.count(Appeal.id)).where(Appeal.tracking_code.in_(tokens))) == 2

@@ -7,7 +7,7 @@ filing would (place, jurisdiction, category, channel, attribute values: bad inpu
 naming each field), then stores it as one `intake_items` row through the group commit
 (zhili.intake.commit) and answers with its token, the tracking code the caller keeps. `file_queued`,
 run by the intake worker a few times a second, files queued rows as work orders in batches, each
-through `work_order.service.file_appeal`, so the order is exactly what the direct path makes.
+through `work_order.service.file_appeals`, so the order is exactly what the direct path makes.
 
 Open311 POST always takes this path (the spec's `token` answer); the native API takes it when the
 client sends `Prefer: respond-async` (RFC 7240), answering 202. A row whose filing fails after all
@@ -38,7 +38,14 @@ from zhili.kit.i18n import _
 from zhili.kit.time import now
 from zhili.models import ApiKey, Appeal, IntakeItem, IntakeState, Staff, WorkOrder
 from zhili.work_order.schemas import AppealCreate
-from zhili.work_order.service import CheckedAppeal, check_appeal, file_appeal, new_tracking_code
+from zhili.work_order.service import (
+    CheckedAppeal,
+    Filing,
+    Remembering,
+    check_appeal,
+    file_appeals,
+    new_tracking_code,
+)
 
 log = logging.getLogger("zhili.intake")
 
@@ -87,9 +94,22 @@ def store(request: Request, session: Session, accepted: Accepted, response: Resp
 
 
 def file_queued(session_factory: SessionFactory, limit: int | None = None) -> dict[str, int]:
-    """File up to `limit` queued rows, oldest first, in one transaction (a savepoint each, so one that
-    fails is marked rejected and the rest go on). Rows are claimed with a compare-and-set UPDATE (after
-    FOR UPDATE SKIP LOCKED on PostgreSQL), so any number of workers file each row once."""
+    """File up to `limit` queued rows, oldest first, in one transaction. Rows are claimed with a
+    compare-and-set UPDATE (after FOR UPDATE SKIP LOCKED on PostgreSQL), so any number of workers file
+    each row once. Each row is checked first, and one that fails its check is marked rejected; should
+    filing a checked row still fail, the batch is rolled back and filed again with a savepoint per row,
+    so that the failing row alone is rejected."""
+    try:
+        return _file_batch(session_factory, limit, careful=False)
+    except _Unexpected:
+        return _file_batch(session_factory, limit, careful=True)
+
+
+class _Unexpected(Exception):
+    """Filing a row that passed its check failed: file the batch again, a savepoint per row."""
+
+
+def _file_batch(session_factory: SessionFactory, limit: int | None, *, careful: bool) -> dict[str, int]:
     counts = {"filed": 0, "rejected": 0}
     with session_factory() as session, session.begin():
         dialect = session.get_bind().dialect.name
@@ -107,22 +127,46 @@ def file_queued(session_factory: SessionFactory, limit: int | None = None) -> di
         items = session.scalars(select(IntakeItem).where(IntakeItem.id.in_(claimed)).order_by(IntakeItem.id)
                                 .execution_options(populate_existing=True))
         subjects: dict[tuple[str, int], Subject | None] = {}
+        reads = Remembering(session, reference.kept)
+        ready: list[tuple[IntakeItem, Filing]] = []
         for item in items:
             try:
                 subject = _subject(session, item, subjects)
-                with session.begin_nested():
-                    _appeal, order = file_appeal(session, subject, AppealCreate.model_validate(item.payload),
-                                                 tracking_code=item.token)
+                data = AppealCreate.model_validate(item.payload)
+                check_appeal(session, subject, data, reads)
+            except (AppError, ValueError) as exc:
+                _reject(item, _problems(exc))
+                counts["rejected"] += 1
+                continue
+            ready.append((item, (subject, data, item.token)))
+        if not careful:
+            try:
+                filed = file_appeals(session, [filing for _item, filing in ready], reads)
+            except Exception as exc:
+                raise _Unexpected from exc
+            for (item, _filing), (_appeal, order) in zip(ready, filed, strict=True):
                 item.work_order_id = order.id
-                counts["filed"] += 1
-            except AppError as exc:
-                _reject(item, [p.as_dict() for p in exc.problems] or [{"field": "", "problem": exc.message}])
-                counts["rejected"] += 1
-            except Exception:  # a bug or a lost race must not hold the queue up: this row stops here
+            counts["filed"] += len(ready)
+            return counts
+        for item, filing in ready:
+            try:
+                with session.begin_nested():
+                    ((_appeal, order),) = file_appeals(session, [filing], reads)
+            except Exception as exc:
                 log.exception("queued appeal %s could not be filed", item.token)
-                _reject(item, [{"field": "", "problem": _("登记时发生内部错误，请重新提交或联系管理员")}])
+                _reject(item, _problems(exc))
                 counts["rejected"] += 1
+                continue
+            item.work_order_id = order.id
+            counts["filed"] += 1
     return counts
+
+
+def _problems(exc: Exception) -> list[dict[str, Any]]:
+    if isinstance(exc, AppError):
+        return [p.as_dict() for p in exc.problems] or [{"field": "", "problem": exc.message}]
+    # A bug or a lost race must not hold the queue up: this row stops here, saying so.
+    return [{"field": "", "problem": _("登记时发生内部错误，请重新提交或联系管理员")}]
 
 
 def _reject(item: IntakeItem, problems: list[dict[str, Any]]) -> None:

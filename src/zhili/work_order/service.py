@@ -214,6 +214,15 @@ class InSession:
         found = crepo.category_by_code(self.session, code)
         return (found, attributes_of(self.session, found)) if found is not None else None
 
+    # What filing reads besides (not part of Lookups: checking needs neither).
+
+    def load_regions(self, place: Region) -> None:
+        """The place's ancestors into the session: the command desk and the routing walk them."""
+        jrepo.load_regions(self.session, ancestor_codes(place.code))
+
+    def suggested_lead(self, category: Category, place: Region) -> Department | None:
+        return suggested_lead(self.session, category, place)
+
 
 def check_appeal(session: Session, subject: Subject | None, data: AppealCreate,
                  lookups: Lookups | None = None) -> CheckedAppeal:
@@ -252,49 +261,129 @@ def check_appeal(session: Session, subject: Subject | None, data: AppealCreate,
     return CheckedAppeal(place=place, grid=grid, category=category, channel=channel, attributes=attributes)
 
 
+class Remembering(InSession):
+    """`InSession` that reads each category, region and grid once per session: for a unit of work that
+    files many appeals (the intake worker's batch). Points are placed with the process's grid index
+    (zhili.intake.reference), the grid then read through the session's identity map."""
+
+    def __init__(self, session: Session, index: Any) -> None:
+        super().__init__(session)
+        self.index = index
+        self._categories: dict[str, tuple[Category, list[ServiceAttribute]] | None] = {}
+        self._regions: dict[str, Region | None] = {}
+        self._loaded: set[str] = set()
+        self._leads: dict[tuple[int, str], int | None] = {}
+        self._grids: dict[int, Grid | None] = {}
+
+    def locate(self, lon: float, lat: float) -> Grid | None:
+        found = self.index.locate(lon, lat)
+        if found is None:
+            return None
+        if found.id not in self._grids:
+            with self.session.no_autoflush:
+                self._grids[found.id] = self.session.get(Grid, found.id, options=[defer(Grid.boundary),
+                                                                                  lazyload(Grid.members)])
+        grid = self._grids[found.id]
+        return grid if grid is not None and grid_shape(grid).covers(Point(lon, lat)) else super().locate(lon, lat)
+
+    def region(self, code: str) -> Region | None:
+        if code not in self._regions:
+            self._regions[code] = super().region(code)
+        return self._regions[code]
+
+    def category(self, code: str) -> tuple[Category, list[ServiceAttribute]] | None:
+        if code not in self._categories:
+            self._categories[code] = super().category(code)
+        return self._categories[code]
+
+    def load_regions(self, place: Region) -> None:
+        if place.code not in self._loaded:
+            super().load_regions(place)
+            self._loaded.add(place.code)
+
+    def suggested_lead(self, category: Category, place: Region) -> Department | None:
+        key = (category.id, place.code)
+        if key not in self._leads:
+            with self.session.no_autoflush:
+                found = super().suggested_lead(category, place)
+            self._leads[key] = found.id if found is not None else None
+        ident = self._leads[key]
+        return self.session.get(Department, ident) if ident is not None else None
+
+
 def file_appeal(session: Session, subject: Subject | None, data: AppealCreate,
                 tracking_code: str | None = None) -> tuple[Appeal, WorkOrder]:
     """An appeal from any channel becomes a registered work order on its town's command desk, with the
     routing suggestion of the responsibility list. `subject` is None for the public citizen form;
     `tracking_code` is the one the queued path already gave the caller (zhili.intake)."""
-    checked = check_appeal(session, subject, data)
+    ((appeal, order),) = file_appeals(session, [(subject, data, tracking_code)], InSession(session))
+    return appeal, order
+
+
+Filing = tuple[Subject | None, AppealCreate, str | None]  # who, what, and the tracking code if given
+
+
+def file_appeals(session: Session, filings: list[Filing], reads: InSession) -> list[tuple[Appeal, WorkOrder]]:
+    """`file_appeal` for many at once (the intake worker's batch): every order is inserted in one
+    statement, then every appeal, event and outbox row, so a batch costs a handful of statements.
+    Each is checked first; the first refusal raises (the caller checks them beforehand)."""
+    checked = [check_appeal(session, subject, data, reads) for subject, data, _code in filings]
+    orders = [_new_order(session, subject, data, c, reads)
+              for (subject, data, _code), c in zip(filings, checked, strict=True)]
+    session.add_all(orders)
+    session.flush()  # the orders' ids, for their codes
+    filed = []
+    for (subject, data, code), c, order in zip(filings, checked, orders, strict=True):
+        order.code = f"GD{now():%Y%m%d}{order.id:06d}"
+        appeal = _new_appeal(session, subject, data, c, order, code)
+        _event(session, order, subject, "register", None, Status.registered, data={"channel": c.channel.value})
+        filed.append((appeal, order))
+    if any(data.photos for _subject, data, _code in filings):
+        session.flush()  # the appeals' ids, for their photos
+        for (subject, data, _code), (appeal, _order) in zip(filings, filed, strict=True):
+            if data.photos:
+                if subject is None:
+                    message = _("公众表单的照片随表单一起上传")
+                    raise Invalid(message, [FieldProblem("photos", message)])
+                attach(session, subject, data.photos, appeal=appeal)
+    session.flush()
+    return filed
+
+
+def _new_order(session: Session, subject: Subject | None, data: AppealCreate, checked: CheckedAppeal,
+               reads: InSession) -> WorkOrder:
     place, grid, category, channel = checked.place, checked.grid, checked.category, checked.channel
-    jrepo.load_regions(session, ancestor_codes(place.code))  # the command desk and the routing walk them
+    reads.load_regions(place)
     region = command_region(place)
-    suggestion = suggested_lead(session, category, place) if category else None
-    staff_id = subject.id if subject is not None and subject.kind == "staff" else None
-    title = data.title or data.text[:40]
-    order = WorkOrder(
+    suggestion = reads.suggested_lead(category, place) if category else None
+    return WorkOrder(
         code=f"new-{secrets.token_hex(6)}", urgency=data.urgency, category_id=category.id if category else None,
         category=category, region_id=region.id, region=region, region_code=region.code, place_code=place.code,
-        grid_id=grid.id if grid else None, grid=grid, channel=channel, title=title, description=data.text,
-        address=data.address, lon=data.lon, lat=data.lat,
+        grid_id=grid.id if grid else None, grid=grid, channel=channel, title=data.title or data.text[:40],
+        description=data.text, address=data.address, lon=data.lon, lat=data.lat,
         suggested_department_id=suggestion.id if suggestion else None,
-        grid_report=channel == Channel.grid, created_by_id=staff_id,
+        grid_report=channel == Channel.grid, created_by_id=_staff_id(subject),
     )
-    session.add(order)
-    session.flush()
-    order.code = f"GD{now():%Y%m%d}{order.id:06d}"
-    appeal = Appeal(tracking_code=tracking_code or new_tracking_code(), channel=channel, caller_name=data.caller_name,
-                    caller_phone=data.caller_phone, caller_id_number=data.caller_id_number,
-                    anonymous=data.anonymous, text=data.text,
-                    address=data.address, lon=data.lon, lat=data.lat, region_code=place.code,
-                    category_id=order.category_id, work_order_id=order.id, created_by_id=staff_id,
+
+
+def _new_appeal(session: Session, subject: Subject | None, data: AppealCreate, checked: CheckedAppeal,
+                order: WorkOrder, tracking_code: str | None) -> Appeal:
+    appeal = Appeal(tracking_code=tracking_code or new_tracking_code(), channel=checked.channel,
+                    caller_name=data.caller_name, caller_phone=data.caller_phone,
+                    caller_id_number=data.caller_id_number, anonymous=data.anonymous, text=data.text,
+                    address=data.address, lon=data.lon, lat=data.lat, region_code=checked.place.code,
+                    category_id=order.category_id, work_order_id=order.id, created_by_id=_staff_id(subject),
                     external_id=data.external_id, attributes=checked.attributes, media_url=data.media_url,
                     source_key_id=subject.id if subject is not None and subject.kind == SubjectKind.api_key else None)
     session.add(appeal)
     # A new order has no assignments and this one appeal: say so, so that reading them costs no query.
     set_committed_value(order, "assignments", [])
     set_committed_value(order, "appeals", [appeal])
-    if data.photos:
-        session.flush()
-        if subject is None:
-            message = _("公众表单的照片随表单一起上传")
-            raise Invalid(message, [FieldProblem("photos", message)])
-        attach(session, subject, data.photos, appeal=appeal)
-    _event(session, order, subject, "register", None, Status.registered, data={"channel": channel.value})
-    session.flush()
-    return appeal, order
+    return appeal
+
+
+def _staff_id(subject: Subject | None) -> int | None:
+    return subject.id if subject is not None and subject.kind == SubjectKind.staff else None
 
 
 def _channel(subject: Subject | None, asked: Channel | None) -> Channel:
