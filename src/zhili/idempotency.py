@@ -143,6 +143,11 @@ def answer_record(request: Request, response: Response) -> dict[str, Any] | None
             "body": bytes(body).decode("utf-8", errors="replace")}
 
 
+def answer_pending(request: Request) -> bool:
+    """Whether this request carries a key whose answer is not recorded yet (and so may be a retry)."""
+    return SCOPE_KEY in request.scope and not request.scope.get(RECORDED_KEY)
+
+
 def recorded_elsewhere(request: Request) -> None:
     """The handler stored its answer's record itself (the queued intake commits it with its row)."""
     request.scope[RECORDED_KEY] = True

@@ -1,14 +1,15 @@
 """FastAPI dependencies: the database session of a request and the Subject it acts as."""
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from zhili import idempotency
-from zhili.auth.service import staff_for_session, subject_for_staff, subject_from_bearer
+from zhili.auth.service import known_bearer_subject, staff_for_session, subject_for_staff, subject_from_bearer
 from zhili.auth.subject import Subject
 from zhili.db import get_sessionmaker
 from zhili.errors import AppError, Forbidden, Unauthorized
@@ -22,24 +23,58 @@ def get_db(request: Request) -> Iterator[Session]:
     session = get_sessionmaker()()
     try:
         yield session
-        idempotency.record(request, session)
-        session.commit()
-    except idempotency.Replay:
-        session.rollback()
-        raise
-    except AppError as exc:
-        if exc.keep_changes:
-            session.commit()
-        else:
-            session.rollback()
-            idempotency.earlier(request, session)
-        raise
-    except BaseException:
-        session.rollback()
-        idempotency.earlier(request, session)  # lost a race to its twin: answer as the twin did
+        _commit(request, session)
+    except BaseException as exc:
+        _fail(request, session, exc)
         raise
     finally:
         session.close()
+
+
+def _commit(request: Request, session: Session) -> None:
+    idempotency.record(request, session)
+    session.commit()
+
+
+def _fail(request: Request, session: Session, exc: BaseException) -> None:
+    if isinstance(exc, idempotency.Replay):
+        session.rollback()
+    elif isinstance(exc, AppError) and exc.keep_changes:
+        session.commit()
+    else:
+        session.rollback()
+        idempotency.earlier(request, session)  # lost a race to its twin: answer as the twin did
+
+
+async def get_lazy_db(request: Request) -> AsyncIterator[Session]:
+    """`get_db` for an `async` route that may need no database at all (the queued intake): the
+    session costs nothing until used, and committing or rolling back goes to the thread pool only
+    when it was."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        if session.in_transaction() or idempotency.answer_pending(request):
+            await run_in_threadpool(_commit, request, session)
+    except BaseException as exc:
+        if session.in_transaction() or idempotency.answer_pending(request):
+            await run_in_threadpool(_fail, request, session, exc)
+        raise
+    finally:
+        session.close()
+
+
+LazyDb = Annotated[Session, Depends(get_lazy_db, scope="function")]
+
+
+async def lazy_api_subject(request: Request, session: LazyDb) -> Subject:
+    """`api_subject` for an `async` route: from what the process keeps when it can (no thread, no
+    query), else as `api_subject` does."""
+    token = _bearer(request)
+    subject = known_bearer_subject(token)
+    if subject is None:
+        subject = await run_in_threadpool(subject_from_bearer, session, token)
+    request.state.subject = subject
+    return subject
 
 
 # scope="function": commit before the response goes out. With the default ("request") FastAPI runs the
@@ -54,19 +89,23 @@ class LoginRequired(AppError):
     status_code = 401
 
 
-def api_subject(request: Request, session: DbSession) -> Subject:
-    header = request.headers.get("authorization", "")
-    scheme, _sep, token = header.partition(" ")
+def _bearer(request: Request) -> str:
+    scheme, _sep, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized(
             _("缺少访问令牌：请先 POST /api/v1/auth/token 获取令牌，或使用管理员签发的 API 密钥，并在请求头中携带 Authorization: Bearer <令牌>")  # noqa: E501
         )
-    subject = subject_from_bearer(session, token.strip())
+    return token.strip()
+
+
+def api_subject(request: Request, session: DbSession) -> Subject:
+    subject = subject_from_bearer(session, _bearer(request))
     request.state.subject = subject
     return subject
 
 
 ApiSubject = Annotated[Subject, Depends(api_subject)]
+LazyApiSubject = Annotated[Subject, Depends(lazy_api_subject)]
 
 
 def current_staff(request: Request, session: Session) -> Staff | None:

@@ -141,16 +141,33 @@ def api_key_subject(session: Session, plain: str) -> Subject:
     return subject
 
 
-def subject_from_bearer(session: Session, token: str) -> Subject:
+def known_bearer_subject(token: str) -> Subject | None:
+    """The subject of a token or key if this process knows it and needs no query to be sure (a key with
+    a rate limit counts in the database); else None. Raises for a token that is not valid."""
     if token.startswith(API_KEY_PREFIX):
-        return api_key_subject(session, token)
+        found, subject = _KEY_SUBJECTS.peek(_digest(token))
+        return subject if found and subject is not None and subject.rate_limit is None else None
+    staff_id, version = _token_claims(token)
+    found, subject = _TOKEN_SUBJECTS.peek((staff_id, version))
+    if found and subject is None:
+        raise Unauthorized(_("账号已停用或密码已修改，请重新登录"))
+    return subject
+
+
+def _token_claims(token: str) -> tuple[int, int]:
     try:
         data = _serializer().loads(token, max_age=get_settings().token_ttl_seconds)
     except SignatureExpired as exc:
         raise Unauthorized(_("登录令牌已过期，请重新获取")) from exc
     except BadSignature as exc:
         raise Unauthorized(_("登录令牌无效")) from exc
-    staff_id, version = int(data["s"]), int(data["v"])
+    return int(data["s"]), int(data["v"])
+
+
+def subject_from_bearer(session: Session, token: str) -> Subject:
+    if token.startswith(API_KEY_PREFIX):
+        return api_key_subject(session, token)
+    staff_id, version = _token_claims(token)
 
     def load() -> Subject | None:
         staff = staff_for_session(session, staff_id, version)

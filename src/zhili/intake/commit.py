@@ -13,6 +13,7 @@ A retry whose key is already recorded, committed earlier or in the same batch, g
 error) is written again one request at a time, so one bad row refuses only its own request.
 """
 
+import asyncio
 import logging
 import queue
 import threading
@@ -46,10 +47,19 @@ class Pending:
     answer: dict[str, Any] | None  # idempotency_records values, when the request carried a key
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Exception | None = None  # None: stored; else Replay, Invalid, or the database's error
+    waiter: tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"] | None = None  # an async request's
 
     def settle(self, outcome: Exception | None) -> None:
         self.outcome = outcome
         self.done.set()
+        if self.waiter is not None:
+            loop, future = self.waiter
+            loop.call_soon_threadsafe(_resolve, future)
+
+
+def _resolve(future: "asyncio.Future[None]") -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class GroupCommit:
@@ -66,6 +76,19 @@ class GroupCommit:
         self._queue.put(pending)
         if not pending.done.wait(WAIT_SECONDS):
             raise Unavailable(_("受理繁忙，请稍后重试（带同一个 Idempotency-Key 重试不会重复登记）"))
+        if pending.outcome is not None:
+            raise pending.outcome
+
+    async def store_async(self, pending: Pending) -> None:
+        """`store` for a request on the event loop: it waits without holding a thread."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        pending.waiter = (loop, future)
+        self._queue.put(pending)
+        try:
+            await asyncio.wait_for(future, WAIT_SECONDS)
+        except TimeoutError:
+            raise Unavailable(_("受理繁忙，请稍后重试（带同一个 Idempotency-Key 重试不会重复登记）")) from None
         if pending.outcome is not None:
             raise pending.outcome
 
@@ -114,9 +137,9 @@ def write(conn: Connection, batch: list[Pending]) -> list[Exception | None]:
             else:
                 firsts[key] = i
     if firsts:
+        answers = [answer for i in firsts.values() if (answer := batch[i].answer) is not None]
         recorded = {tuple(row) for row in conn.execute(
-            _insert_ignoring_conflicts(conn).returning(IdempotencyRecord.owner, IdempotencyRecord.key),
-            [batch[i].answer for i in firsts.values()])}
+            _insert_ignoring_conflicts(conn).returning(IdempotencyRecord.owner, IdempotencyRecord.key), answers)}
         losers += [i for key, i in firsts.items() if key not in recorded]
     if losers:
         wanted = [((batch[i].answer or {})["owner"], (batch[i].answer or {})["key"]) for i in losers]

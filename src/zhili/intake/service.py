@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
+from starlette.concurrency import run_in_threadpool
 
 from zhili import idempotency
 from zhili.access import readable
@@ -76,6 +77,16 @@ def accept(session: Session, subject: Subject, data: AppealCreate) -> Accepted:
            "source_key_id": subject.id if subject.kind == SubjectKind.api_key else None,
            "staff_id": subject.id if subject.kind == SubjectKind.staff else None}
     return Accepted(token=token, checked=checked, row=row)
+
+
+async def store_async(request: Request, session: Session, accepted: Accepted, response: Response) -> None:
+    """`store` for an `async` route: the request's session commits in the thread pool, and only if it
+    was used."""
+    if session.in_transaction():
+        await run_in_threadpool(session.commit)
+    answer = idempotency.answer_record(request, response)
+    await committer(get_engine()).store_async(Pending(item=accepted.row, answer=answer))
+    idempotency.recorded_elsewhere(request)
 
 
 def store(request: Request, session: Session, accepted: Accepted, response: Response) -> None:

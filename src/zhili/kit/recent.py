@@ -42,6 +42,13 @@ class Recent(Generic[V]):
             self._items[key] = (at, value)
         return value
 
+    def peek(self, key: Hashable) -> tuple[bool, V | None]:
+        """(True, value) if a value younger than `ttl` is kept for `key`, else (False, None)."""
+        hit = self._items.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+            return True, hit[1]
+        return False, None
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

@@ -4,8 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from zhili.auth.dependencies import ApiSubject, DbSession
+from zhili.auth.dependencies import ApiSubject, DbSession, LazyApiSubject, LazyDb
+from zhili.auth.subject import Subject
 from zhili.idempotency import CommittingRoute
 from zhili.intake import service as intake
 from zhili.intake.schemas import IntakeStatus
@@ -22,12 +25,15 @@ Paging = Annotated[PageParams, Depends()]
 
 @router.post("/appeals", response_model=AppealFiled, status_code=201, summary="登记诉求（生成待派遣工单）",
              responses={202: {"model": IntakeStatus, "description": "Prefer: respond-async: 已受理，随即登记"}})
-def file_appeal(request: Request, body: AppealCreate, subject: ApiSubject, session: DbSession,
-                prefer: Annotated[str, Header(description="respond-async：受理后即答复 202，工单随即登记")] = ""
-                ) -> AppealFiled | Response:
+async def file_appeal(request: Request, body: AppealCreate, subject: LazyApiSubject, session: LazyDb,
+                      prefer: Annotated[str, Header(description="respond-async：受理后即答复 202，工单随即登记")] = ""
+                      ) -> AppealFiled | Response:
     """Files the appeal and answers the new work order (201). With `Prefer: respond-async` (RFC 7240),
     for systems that send many at once, it is checked just the same, stored in one insert and answered
-    202 with its tracking code; the work order follows within a second (GET /api/v1/intake/{code})."""
+    202 with its tracking code; the work order follows within a second (GET /api/v1/intake/{code}).
+
+    `async`: the queued path needs no thread and, with what the process keeps, no query; the direct
+    path files in the thread pool."""
     if "respond-async" in prefer.lower():
         accepted = intake.accept(session, subject, body)
         href = f"/api/v1/intake/{accepted.token}"
@@ -35,8 +41,12 @@ def file_appeal(request: Request, body: AppealCreate, subject: ApiSubject, sessi
                               received_at=accepted.row["received_at"], href=href)
         response = Response(queued.model_dump_json(), status_code=202, media_type="application/json",
                             headers={"Location": href, "Preference-Applied": "respond-async"})
-        intake.store(request, session, accepted, response)
+        await intake.store_async(request, session, accepted, response)
         return response
+    return await run_in_threadpool(_file_now, session, subject, body)
+
+
+def _file_now(session: Session, subject: Subject, body: AppealCreate) -> AppealFiled:
     appeal, order = service.file_appeal(session, subject, body)
     return AppealFiled(tracking_code=appeal.tracking_code, work_order=service.order_detail(session, subject, order))
 

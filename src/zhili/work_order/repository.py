@@ -126,14 +126,15 @@ def photo_keys(session: Session, appeal_ids: list[int]) -> dict[int, list[str]]:
         rows = session.execute(select(Attachment.appeal_id, Attachment.key)
                                .where(Attachment.appeal_id.in_(appeal_ids)).order_by(Attachment.id))
         for appeal_id, key in rows:
-            keys[appeal_id].append(key)
+            if appeal_id is not None:
+                keys[appeal_id].append(key)
     return keys
 
 
 # For the public pages (no subject: what they show is decided by the tracking code and phone digits) ------
 
 
-def _public_leaves() -> Select[tuple[Category]]:
+def _public_leaves() -> Select[Any]:
     parents = select(Category.parent_id).where(Category.parent_id.is_not(None), Category.active.is_(True))
     return select(Category).where(Category.public.is_(True), Category.active.is_(True), Category.id.not_in(parents))
 
@@ -148,7 +149,8 @@ def public_leaf_categories(session: Session) -> tuple[list[Category], dict[int, 
 
 def public_leaf(session: Session, code: str) -> Category | None:
     """The active public leaf with this code (None if there is none, or it has active children)."""
-    return session.scalar(_public_leaves().where(Category.code == code))
+    found: Category | None = session.scalar(_public_leaves().where(Category.code == code))
+    return found
 
 
 def root_region(session: Session) -> Region | None:
