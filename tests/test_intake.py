@@ -1,5 +1,6 @@
 """The queued intake: acknowledged after one durable insert (group commit), filed moments later, once."""
 
+import asyncio
 import threading
 
 from sqlalchemy import func, select
@@ -95,31 +96,25 @@ def test_twins_in_one_batch_store_once_and_the_second_replays_the_first(world, d
     assert isinstance(later, Replay) and first.item["token"] in later.row.body
 
 
-def test_many_threads_storing_at_once_are_each_stored_once(world, db_session):
+def _store_all(pendings: list[commit.Pending]) -> list[BaseException | None]:
+    """Every pending stored at once, as requests on one event loop do; each one's outcome."""
     committer = commit.committer(get_engine())
+
+    async def all_at_once() -> list[BaseException | None]:
+        return list(await asyncio.gather(*(committer.store_async(p) for p in pendings), return_exceptions=True))
+
+    return asyncio.run(all_at_once())
+
+
+def test_many_requests_storing_at_once_are_each_stored_once(world, db_session):
     pendings = [_pending(f"t-{i}") for i in range(40)] + [_pending("t-0")]  # and one retry racing its twin
-    outcomes: list[BaseException | None] = []
-
-    def store(p: commit.Pending) -> None:
-        try:
-            committer.store(p)
-            outcomes.append(None)
-        except BaseException as exc:
-            outcomes.append(exc)
-
-    threads = [threading.Thread(target=store, args=(p,)) for p in pendings]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = _store_all(pendings)
     assert outcomes.count(None) == 40 and sum(isinstance(o, Replay) for o in outcomes) == 1
     assert db_session.scalar(select(func.count(IntakeItem.id))) == 40
 
 
 def test_filing_workers_running_at_once_file_each_row_once(world, db_session):
-    committer = commit.committer(get_engine())
-    for _i in range(30):
-        committer.store(_pending(None))
+    assert _store_all([_pending(None) for _i in range(30)]) == [None] * 30
     # These rows have no sender: each is rejected, once, and says why.
     counts: list[dict[str, int]] = []
     threads = [threading.Thread(target=lambda: counts.append(intake.file_queued(get_sessionmaker(), limit=7)))

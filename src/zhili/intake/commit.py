@@ -1,7 +1,7 @@
 """Group commit for the queued intake: many requests' rows, one transaction.
 
-A request thread hands its intake row (and its idempotency record, when it carried a key) to the
-process's committer and waits. The committer's thread takes whatever has gathered meanwhile, up to
+A request hands its intake row (and its idempotency record, when it carried a key) to the process's
+committer and awaits it. The committer's thread takes whatever has gathered meanwhile, up to
 MAX_BATCH, and writes it in one transaction: the idempotency records with ON CONFLICT DO NOTHING, the
 intake rows of the requests whose record went in (or that had no key) in one multi-row insert, then
 one commit. Only then is each waiting request told, so an acknowledgement always follows a commit.
@@ -17,7 +17,7 @@ import asyncio
 import logging
 import queue
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, tuple_
@@ -45,13 +45,11 @@ class Pending:
 
     item: dict[str, Any]  # intake_items values
     answer: dict[str, Any] | None  # idempotency_records values, when the request carried a key
-    done: threading.Event = field(default_factory=threading.Event)
     outcome: Exception | None = None  # None: stored; else Replay, Invalid, or the database's error
     waiter: tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"] | None = None  # an async request's
 
     def settle(self, outcome: Exception | None) -> None:
         self.outcome = outcome
-        self.done.set()
         if self.waiter is not None:
             loop, future = self.waiter
             loop.call_soon_threadsafe(_resolve, future)
@@ -70,17 +68,9 @@ class GroupCommit:
         self._thread = threading.Thread(target=self._run, name="zhili-intake-commit", daemon=True)
         self._thread.start()
 
-    def store(self, pending: Pending) -> None:
-        """Block until the row is committed; raise Replay/Invalid for a used key, Unavailable if the
-        database does not answer in time."""
-        self._queue.put(pending)
-        if not pending.done.wait(WAIT_SECONDS):
-            raise Unavailable(_("受理繁忙，请稍后重试（带同一个 Idempotency-Key 重试不会重复登记）"))
-        if pending.outcome is not None:
-            raise pending.outcome
-
     async def store_async(self, pending: Pending) -> None:
-        """`store` for a request on the event loop: it waits without holding a thread."""
+        """Wait (without holding a thread) until the row is committed; raise Replay/Invalid for a used
+        key, Unavailable if the database does not answer in time."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         pending.waiter = (loop, future)

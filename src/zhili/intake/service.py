@@ -80,24 +80,15 @@ def accept(session: Session, subject: Subject, data: AppealCreate) -> Accepted:
 
 
 async def store_async(request: Request, session: Session, accepted: Accepted, response: Response) -> None:
-    """`store` for an `async` route: the request's session commits in the thread pool, and only if it
-    was used."""
+    """Commit the row, with the answer's idempotency record when the request carried a key; only then
+    may `response` go out. Raises Replay (a retry: answer as the first time) or Invalid.
+
+    The request's own session commits first if it was used (a key's last use, noted while checking):
+    on SQLite it would otherwise hold the write lock the committer needs."""
     if session.in_transaction():
         await run_in_threadpool(session.commit)
     answer = idempotency.answer_record(request, response)
     await committer(get_engine()).store_async(Pending(item=accepted.row, answer=answer))
-    idempotency.recorded_elsewhere(request)
-
-
-def store(request: Request, session: Session, accepted: Accepted, response: Response) -> None:
-    """Commit the row, with the answer's idempotency record when the request carried a key; only then
-    may `response` go out. Raises Replay (a retry: answer as the first time) or Invalid.
-
-    The request's own session commits first (a key's last use, noted while checking): on SQLite it
-    would otherwise hold the write lock the committer needs."""
-    session.commit()
-    answer = idempotency.answer_record(request, response)
-    committer(get_engine()).store(Pending(item=accepted.row, answer=answer))
     idempotency.recorded_elsewhere(request)
 
 

@@ -17,8 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from zhili.auth.dependencies import DbSession, current_staff
-from zhili.auth.service import api_key_subject, subject_for_staff, subject_from_bearer
+from zhili.auth.dependencies import LazyDb, current_staff
+from zhili.auth.service import (
+    API_KEY_PREFIX,
+    api_key_subject,
+    known_bearer_subject,
+    subject_for_staff,
+    subject_from_bearer,
+)
 from zhili.auth.subject import Subject
 from zhili.config import get_settings
 from zhili.errors import AppError, FieldProblem, Forbidden
@@ -85,7 +91,7 @@ router = APIRouter(route_class=Open311Route, prefix="/open311/v2", tags=["Open31
 # Dependencies -------------------------------------------------------------------------------------
 
 
-def _session(request: Request, session: DbSession) -> Session:
+async def _session(request: Request, session: LazyDb) -> Session:
     setattr(request.state, SESSION_KEY, session)
     return session
 
@@ -108,7 +114,7 @@ async def _arguments(request: Request) -> AsyncIterator[ImmutableMultiDict[str, 
 Arguments = Annotated[ImmutableMultiDict[str, Any], Depends(_arguments)]
 
 
-def _format(fmt: str) -> Format:
+async def _format(fmt: str) -> Format:
     return formats.parse_format(fmt)
 
 
@@ -121,11 +127,16 @@ def _key_subject(request: Request, session: Session, key: str) -> Subject:
     return subject
 
 
-def submitter(request: Request, session: Db, arguments: Arguments) -> Subject:
+async def submitter(request: Request, session: Db, arguments: Arguments) -> Subject:
+    """The key's outside system: from what the process keeps when it can (no thread, no query)."""
     key = str(arguments.get("api_key") or "").strip()
     if not key:
         raise Forbidden(_("缺少 api_key：提交服务请求需要本平台签发的 API 密钥"))
-    return _key_subject(request, session, key)
+    subject = known_bearer_subject(key) if key.startswith(API_KEY_PREFIX) else None
+    if subject is None:
+        return await run_in_threadpool(_key_subject, request, session, key)
+    request.state.subject = subject  # whose Idempotency-Keys these are (zhili.idempotency)
+    return subject
 
 
 def reader(request: Request, session: Db, arguments: Arguments) -> Subject | None:
@@ -146,8 +157,11 @@ def reader(request: Request, session: Db, arguments: Arguments) -> Subject | Non
     return subject
 
 
-def _jurisdiction(session: Db, arguments: Arguments) -> Region | None:
-    return service.jurisdiction(session, str(arguments.get("jurisdiction_id") or ""))
+async def _jurisdiction(session: Db, arguments: Arguments) -> Region | None:
+    value = str(arguments.get("jurisdiction_id") or "").strip()
+    if not value or value == get_settings().open311_jurisdiction_id:
+        return None  # the deployment's own: no query
+    return await run_in_threadpool(service.jurisdiction, session, value)
 
 
 Submitter = Annotated[Subject, Depends(submitter)]
@@ -174,8 +188,8 @@ def service_definition(service_code: str, fmt: Fmt, session: Db, _where: Jurisdi
 
 
 @router.post("/requests.{fmt}", summary="提交服务请求（受理后答复 token，随即登记为工单）")
-def create_request(request: Request, fmt: Fmt, session: Db, subject: Submitter, arguments: Arguments,
-                   _where: Jurisdiction) -> Response:
+async def create_request(request: Request, fmt: Fmt, session: Db, subject: Submitter, arguments: Arguments,
+                         _where: Jurisdiction) -> Response:
     """Form fields (urlencoded or multipart) as in GeoReport v2: api_key, service_code, lat + long or
     address_string or address_id (a 12-digit region code or a 15-digit grid code), attribute[CODE] and
     attribute[CODE][], description, first_name, last_name, phone, email, device_id, account_id, media_url.
@@ -183,11 +197,12 @@ def create_request(request: Request, fmt: Fmt, session: Db, subject: Submitter, 
     it names, else under the key's own region.
 
     Answers the request's token once it is stored (the queued intake, zhili.intake): the
-    service_request_id follows at tokens/{token}.{fmt} when it has been filed, within a second."""
+    service_request_id follows at tokens/{token}.{fmt} when it has been filed, within a second.
+    `async`: it waits for the group commit without holding a thread."""
     data = form_model(ServiceRequestIn, form_values(arguments.multi_items()))
-    accepted, answer = service.submit(session, subject, data)
+    accepted, answer = await run_in_threadpool(service.submit, session, subject, data)  # may read places
     response = formats.respond(fmt, "service_requests", answer)
-    intake.store(request, session, accepted, response)
+    await intake.store_async(request, session, accepted, response)
     return response
 
 
