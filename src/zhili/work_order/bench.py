@@ -13,7 +13,8 @@ Reported: acknowledgements per second with p50/p99 latency; rows stored (intake 
 acknowledged; then how long the worker took to file the backlog, and the orders filed. In the same
 run, two ceilings:
 
-- HTTP: a no-op POST of the same app stack (same middleware, same server, same clients and bodies);
+- HTTP: a no-op POST of the same app stack (same middleware, same server, same clients and bodies),
+  measured before the load and again after the queue is empty; the better of the two is reported;
 - storage: the rows the intake stored (intake row and idempotency record per appeal), copied straight
   through SQLAlchemy Core into the same database from as many processes as the server has, in
   transactions of STORAGE_BATCH appeals (as the group commit batches them).
@@ -154,7 +155,7 @@ def intake(ctx: BenchContext) -> dict[str, Any]:
     log = Path(tempfile.gettempdir()) / f"zhili-bench-intake-{os.getpid()}.log"
     with ServerProcess(env, workers=workers, app="zhili.work_order.bench:bench_app", log=log) as server:
         asyncio.run(loadgen.run(server.url, noop[:500], connections=CONNECTIONS))  # warm up every worker
-        http_floor = _figures(*asyncio.run(loadgen.run(server.url, noop, connections=CONNECTIONS)), ok=frozenset({200}))
+        before = _figures(*asyncio.run(loadgen.run(server.url, noop, connections=CONNECTIONS)), ok=frozenset({200}))
         with _filing_worker(env):
             started = time.perf_counter()
             answers, seconds = asyncio.run(loadgen.run(server.url, requests, connections=CONNECTIONS))
@@ -162,6 +163,10 @@ def intake(ctx: BenchContext) -> dict[str, Any]:
             while count(IntakeItem.state == IntakeState.queued) and time.perf_counter() - started < DRAIN_LIMIT:
                 time.sleep(0.2)
             filed_seconds = time.perf_counter() - started
+        after = _figures(*asyncio.run(loadgen.run(server.url, noop, connections=CONNECTIONS)), ok=frozenset({200}))
+    # The no-op ceiling wanders from run to run on a shared machine: the better of a measurement before
+    # the load and one after it (the conservative floor: it makes the share smaller).
+    http_floor = max(before, after, key=lambda f: float(f["per_second"]))
     served = _figures(answers, seconds, ok=frozenset({200, 202}))
     stored = count()
     with engine.connect() as conn:
