@@ -167,6 +167,7 @@ def create_app() -> FastAPI:
     from zhili.auth import pages as auth_pages
     from zhili.category import endpoints as category_api
     from zhili.category import pages as category_pages
+    from zhili.dispatch import pages as dispatch_pages
     from zhili.intake import endpoints as intake_api
     from zhili.jurisdiction import endpoints as jurisdiction_api
     from zhili.jurisdiction import pages as jurisdiction_pages
@@ -193,6 +194,7 @@ def create_app() -> FastAPI:
     app.include_router(attachment_api.page_router)
     app.include_router(notify_api.router)
     app.include_router(work_order_pages.router)
+    app.include_router(dispatch_pages.router)
     app.include_router(category_pages.router)
     app.include_router(public_pages.router)
     app.include_router(auth_pages.router)

@@ -36,6 +36,7 @@ class BenchContext:
     test: Path | None
     size: int | None
     database_url: str
+    reference: Path | None = None
 
     @property
     def backend(self) -> str:
@@ -76,7 +77,8 @@ def fresh_database() -> str:
     return f"sqlite:///{tempfile.mkdtemp(prefix='zhili-bench-')}/bench.db"
 
 
-def run(name: str, *, data: Path | None = None, test: Path | None = None, size: int | None = None) -> dict[str, Any]:
+def run(name: str, *, data: Path | None = None, test: Path | None = None, size: int | None = None,
+        reference: Path | None = None) -> dict[str, Any]:
     load_all()
     url = fresh_database()
     os.environ["ZHILI_DATABASE_URL"] = url
@@ -86,7 +88,7 @@ def run(name: str, *, data: Path | None = None, test: Path | None = None, size: 
 
     reset_caches()
     upgrade(get_engine())
-    ctx = BenchContext(data=data, test=test, size=size, database_url=url)
+    ctx = BenchContext(data=data, test=test, size=size, database_url=url, reference=reference)
     started = time.perf_counter()
     figures = BENCHMARKS[name](ctx)
     return {
@@ -100,12 +102,12 @@ def run(name: str, *, data: Path | None = None, test: Path | None = None, size: 
 
 
 def load_all() -> None:
-    """Import every domain's bench module so that their @benchmark registrations run."""
+    """Import every domain's bench modules (`bench.py`, `bench_*.py`) so that their @benchmark registrations run."""
     import importlib
     import pkgutil
 
     import zhili
 
     for info in pkgutil.walk_packages(zhili.__path__, "zhili."):
-        if info.name.endswith(".bench") and info.name != "zhili.bench":
+        if info.name.rsplit(".", 1)[-1].startswith("bench") and info.name != "zhili.bench":
             importlib.import_module(info.name)

@@ -29,6 +29,8 @@ import_app = typer.Typer(help="Bulk imports: all or nothing, with a row-by-row r
 export_app = typer.Typer(help="Exports of work orders to Excel or CSV.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+classifier_app = typer.Typer(help="The appeal classifier of smart dispatch.", no_args_is_help=True)
+app.add_typer(classifier_app, name="classifier")
 
 
 def _fail(message: str) -> NoReturn:
@@ -86,9 +88,27 @@ def _seed_demo(accounts_json: Path | None) -> list:  # type: ignore[type-arg]
         accounts = build_demo(session, password, hash_password(password))
         county = session.scalars(select(Region).where(Region.level == "county").order_by(Region.code)).one()
         install(session, county, demo_rules=True)
+    _seed_classifier()
     if accounts_json:
         _write_accounts(accounts_json, accounts)
     return accounts
+
+
+def _seed_classifier() -> None:
+    """The demo classifier starts trained on real messages when the seed corpus is at hand."""
+    from zhili.config import get_settings
+    from zhili.db import get_sessionmaker, session_scope
+    from zhili.dispatch import seed, service
+
+    data_dir = Path(get_settings().seed_data_dir)
+    if not (data_dir / seed.CORPUS).exists():
+        typer.echo(f"no seed corpus at {data_dir}: the classifier learns from the dispatchers' decisions only")
+        return
+    with session_scope() as session:
+        count = seed.seed_examples(session, data_dir)
+    done = service.retrain(get_sessionmaker())
+    if done:
+        typer.echo(f"classifier v{done.version} trained on {count} seed messages in {done.seconds} s")
 
 
 def _write_accounts(path: Path, accounts: list) -> None:  # type: ignore[type-arg]
@@ -112,6 +132,22 @@ def seed_demo(
         _fail("the database already holds regions; `zhili seed demo` only fills an empty database")
     accounts = _seed_demo(accounts_json)
     typer.echo(f"demo county seeded: {len(accounts)} accounts")
+
+
+@classifier_app.command("retrain")
+def classifier_retrain() -> None:
+    """Train a new version now on every example (seeds and dispatcher decisions) and make it active;
+    running servers switch to it within seconds."""
+    from zhili.db import get_engine, get_sessionmaker
+    from zhili.dispatch import service
+    from zhili.migrate import upgrade
+
+    upgrade(get_engine())
+    done = service.retrain(get_sessionmaker())
+    if done is None:
+        _fail("nothing to learn from: examples of at least two active categories are needed")
+    typer.echo(f"classifier v{done.version}: {done.examples} examples ({done.corrections} corrections), "
+               f"{done.seconds} s")
 
 
 def _print_accounts(accounts: list) -> None:  # type: ignore[type-arg]
@@ -449,6 +485,7 @@ def bench(
     data: Annotated[Optional[Path], typer.Option(help="Read input from this file instead of generating it")] = None,  # noqa: UP045
     test: Annotated[Optional[Path], typer.Option(help="Held-out evaluation file")] = None,  # noqa: UP045
     size: Annotated[Optional[int], typer.Option(help="Problem size, where the benchmark takes one")] = None,  # noqa: UP045
+    reference: Annotated[Optional[Path], typer.Option(help="Reference labels to score the result against")] = None,  # noqa: UP045
 ) -> None:
     """Run one benchmark; the last line printed is its JSON result."""
     from zhili.bench import BENCHMARKS, load_all, run
@@ -460,7 +497,7 @@ def bench(
         return
     if name not in BENCHMARKS:
         _fail(f"unknown benchmark {name!r}; known: {', '.join(sorted(BENCHMARKS))}")
-    result = run(name, data=data, test=test, size=size)
+    result = run(name, data=data, test=test, size=size, reference=reference)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
     else:

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     open311_open_read: bool = False
     open311_jurisdiction_id: str = ""
 
+    # Smart dispatch: an appeal filed without a category whose first proposal is at least this sure is
+    # dispatched by the responsibility rules at once; below it the dispatcher sees the top three. The
+    # classifier is retrained on the dispatchers' corrections every `classifier_retrain_hours`.
+    auto_dispatch_threshold: float = Field(default=0.85, gt=0, le=1)
+    classifier_retrain_hours: float = Field(default=24, gt=0)
+    # Where the demo finds its seed corpus (../shared/data/teddy2020c; see docs/dispatch.md).
+    seed_data_dir: str = "../shared/data/teddy2020c"
+
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
     page_size_default: int = 50
     page_size_max: int = 500

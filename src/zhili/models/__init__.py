@@ -11,6 +11,7 @@ from zhili.models.category import (
     Stage,
     Urgency,
 )
+from zhili.models.dispatch import ClassifierExample, ClassifierModel, ExampleSource, HotIssue, Proposal
 from zhili.models.jurisdiction import Department, Grid, GridDuty, GridKind, GridMember, Region
 from zhili.models.security import ApiKey, AuditLog, IdempotencyRecord, RateCounter
 from zhili.models.staff import Role, Staff, StaffRole
@@ -30,6 +31,11 @@ from zhili.models.work_order import (
 )
 
 __all__ = [
+    "ClassifierExample",
+    "ClassifierModel",
+    "ExampleSource",
+    "HotIssue",
+    "Proposal",
     "AttributeType",
     "ImportJob",
     "RateCounter",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from zhili.auth.dependencies import DbSession, PageSubject, verify_csrf
 from zhili.auth.subject import Subject
 from zhili.category import repository as crepo
+from zhili.dispatch import service as smart
 from zhili.errors import AppError, FieldProblem, Invalid
 from zhili.idempotency import CommittingRoute
 from zhili.jurisdiction import repository as jrepo
@@ -58,7 +59,7 @@ OPEN_VALUES = [s.value for s in Status if s in OPEN]
 
 # Inputs offered beside the ones a move needs.
 OPTIONAL: dict[Action, tuple[Input, ...]] = {
-    Action.dispatch: (Input.assisting,),
+    Action.dispatch: (Input.category, Input.assisting),
     Action.report: (Input.photos,),
     Action.self_handle: (Input.photos,),
     Action.callback: (Input.comment,),
@@ -145,7 +146,9 @@ def _order_ctx(session: Session, subject: Subject, order: WorkOrder) -> dict[str
     wants_departments = needs & {"department", "assisting", "departments"}
     return {"o": detail, "forms": _action_forms(detail.allowed_actions),
             "dept_names": {a.department.code: a.department.name for a in detail.assignments},
-            "departments": _departments(session, subject) if wants_departments else [], **_ctx_labels()}
+            "departments": _departments(session, subject) if wants_departments else [],
+            "categories": _categories(session, subject) if "category" in needs else [],
+            "smart": smart.order_view(session, subject, order), **_ctx_labels()}
 
 
 @router.get("/orders/{order_id}")
@@ -158,14 +161,15 @@ def order_page(request: Request, order_id: int, subject: PageSubject, session: D
 @router.post("/orders/{order_id}/act/{action}", dependencies=CSRF)
 def act(
     request: Request, order_id: int, action: Action, subject: PageSubject, session: DbSession,
-    reason: Text = "", department: Short = "", comment: Text = "", target: Short = "", report: Text = "",
-    answer: Text = "", rating: Short = "", due_at: Short = "", extra: Short = "", response_due: Short = "",
-    photos: PhotoKeys = "", expected_version: Short = "", back: Short = "order",
+    reason: Text = "", department: Short = "", category: Short = "", comment: Text = "", target: Short = "",
+    report: Text = "", answer: Text = "", rating: Short = "", due_at: Short = "", extra: Short = "",
+    response_due: Short = "", photos: PhotoKeys = "", expected_version: Short = "", back: Short = "order",
     assisting: Annotated[list[str], Form(max_length=20)] = [],  # noqa: B006 (FastAPI copies defaults)
     departments: Annotated[list[str], Form(max_length=20)] = [],  # noqa: B006
 ) -> Response:
     data = form_model(ActionIn, {
-        "reason": reason, "department": department or None, "comment": comment, "target": target.strip() or None,
+        "reason": reason, "department": department or None, "category": category.strip() or None,
+        "comment": comment, "target": target.strip() or None,
         "report": report, "answer": answer, "rating": _number(rating), "due_at": _local_dt(due_at),
         "extra": extra.strip() or None, "response_due": _local_dt(response_due),
         "photos": _keys(photos),
@@ -293,8 +297,18 @@ def caller_history(request: Request, subject: PageSubject, session: DbSession,
     total = 0
     if len(phone) >= 3:
         rows, total = paginate(session, repo.appeals_by_phone(subject, phone), PageParams(page=1, page_size=10))
+    recent = smart.repeat_counts(session, subject, [phone]).get(phone, 0) if total else 0
     return render(request, "work_order/_history.html",
-                  {"phone": phone, "appeals": rows, "total": total, **_ctx_labels()})
+                  {"phone": phone, "appeals": rows, "total": total, "recent": recent,
+                   "repeat": recent >= smart.REPEAT_MIN, "repeat_days": smart.REPEAT_DAYS, **_ctx_labels()})
+
+
+@router.get("/hotline/suggest")
+def suggest_category(request: Request, subject: PageSubject, session: DbSession,
+                     text: Annotated[str, Query(max_length=5000)] = "") -> Response:
+    """The classifier's top three for the appeal being typed; a click picks the category."""
+    choices = smart.suggest(session, text) if len(text.strip()) >= 6 else []
+    return render(request, "work_order/_suggest.html", {"choices": choices})
 
 
 @router.get("/hotline/similar")

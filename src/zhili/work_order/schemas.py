@@ -63,6 +63,8 @@ class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: Text = ""
     department: str | None = Field(default=None, description="lead department code (dispatch)")
+    category: Annotated[str, StringConstraints(max_length=30)] | None = Field(
+        default=None, description="category leaf code (dispatch): files the order under it, correcting the proposal")
     assisting: list[str] = Field(default_factory=list, max_length=20)
     departments: list[str] = Field(default_factory=list, max_length=20)
     rating: int | None = None

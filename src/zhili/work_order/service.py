@@ -27,6 +27,7 @@ from zhili.category import repository as crepo
 from zhili.category.attributes import attributes_of, check_values
 from zhili.category.service import effective_deadlines, suggested_lead
 from zhili.config import get_settings
+from zhili.dispatch import service as smart
 from zhili.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from zhili.jurisdiction import repository as jrepo
 from zhili.jurisdiction.schemas import DepartmentRef
@@ -51,12 +52,15 @@ from zhili.models import (
     AssignmentState,
     CalendarOverride,
     Category,
+    CategoryKind,
     Channel,
     Department,
     Grid,
     OrderEvent,
     OutboxMessage,
+    Proposal,
     Region,
+    Role,
     ServiceAttribute,
     Stage,
     WorkOrder,
@@ -83,6 +87,7 @@ from zhili.work_order.workflow import (
     allowed_actions,
     decide,
     event_label,
+    refusal,
     running_stage,
 )
 
@@ -90,6 +95,8 @@ from zhili.work_order.workflow import (
 FALLBACK_LIMITS = {Stage.sign: "4wh", Stage.handle: "5wd", Stage.verify: "1wd", Stage.callback: "2wd"}
 # Actions a department handler takes on its own department's lead assignment.
 HANDLER_ACTIONS = {Action.sign, Action.return_, Action.request_extension, Action.report}
+# The auto-dispatch acts as the command centre would (a dispatcher's move, on the same table).
+AUTO_DISPATCHER = frozenset({Role.dispatcher})
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 
 
@@ -338,6 +345,7 @@ def file_appeals(session: Session, filings: list[Filing], reads: InSession) -> l
         appeal = _new_appeal(session, subject, data, c, order, code)
         _event(session, order, subject, "register", None, Status.registered, data={"channel": c.channel.value})
         filed.append((appeal, order))
+    _triage(session, [(a, o, c) for (a, o), c in zip(filed, checked, strict=True)], reads)
     if any(data.photos for _subject, data, _code in filings):
         session.flush()  # the appeals' ids, for their photos
         for (subject, data, _code), (appeal, _order) in zip(filings, filed, strict=True):
@@ -348,6 +356,80 @@ def file_appeals(session: Session, filings: list[Filing], reads: InSession) -> l
                 attach(session, subject, data.photos, appeal=appeal)
     session.flush()
     return filed
+
+
+def _triage(session: Session, filed: list[tuple[Appeal, WorkOrder, CheckedAppeal]], reads: InSession) -> None:
+    """Orders filed without a map point are placed by their text where it names a known place; orders
+    filed without a category get the classifier's proposal, and a sure one is filed under its first
+    choice and dispatched by the responsibility rules at once (a grid worker's own report stays with
+    the grid, which may handle it itself)."""
+    places = {o.id: smart.locate_place(session, o) for _a, o, _c in filed if o.lon is None}
+    open_ = [(a, o, c) for a, o, c in filed if c.category is None and c.channel != Channel.grid]
+    if not open_:
+        return
+    for (appeal, order, checked), proposed in zip(open_, smart.propose(session, [o for _a, o, _c in open_]),
+                                                  strict=True):
+        if proposed is not None:
+            proposed.proposal.place = places.get(order.id, {})
+        if proposed is None or not proposed.sure:
+            continue
+        category = proposed.category
+        order.category, order.category_id, appeal.category_id = category, category.id, category.id
+        lead = reads.suggested_lead(category, checked.place)
+        order.suggested_department_id = lead.id if lead else None
+        if lead is not None:
+            _dispatch_automatically(session, order, lead, proposed.proposal)
+
+
+def _dispatch_automatically(session: Session, order: WorkOrder, lead: Department, proposal: Proposal) -> None:
+    outcome = decide(state_of(order), Action.dispatch, AUTO_DISPATCHER, {"department": lead.code})
+    order.assignments.append(Assignment(department_id=lead.id, department=lead, role=AssignmentRole.lead))
+    before, order.status = Status(order.status), outcome.status
+    _reclock(session, order, outcome, None)
+    proposal.automatic, proposal.decided_code = True, proposal.top_code
+    _event(session, order, None, Action.dispatch.value, before, outcome.status, actor=_("智能派单"),
+           data={"department": lead.code, "assisting": [], "automatic": True, "category": proposal.top_code,
+                 "confidence": proposal.confidence})
+
+
+def open_task(session: Session, subject: Subject, *, title: str, description: str, category: Category | None,
+              place: Region, lead: Department, assists: list[Department], response_due: datetime) -> WorkOrder:
+    """A supervised task (督办任务) the command centre opens itself, from a hot issue: an order with no
+    appeal of its own, dispatched at once to the departments concerned and supervised until
+    `response_due`. Refused unless the subject may dispatch and supervise."""
+    for action in (Action.dispatch, Action.supervise):
+        refused = refusal(OrderState(status=Status.registered if action is Action.dispatch else Status.dispatched),
+                          action, subject.roles)
+        if refused is not None:
+            raise refused
+    InSession(session).load_regions(place)
+    region = command_region(place)
+    order = WorkOrder(code=f"new-{secrets.token_hex(6)}", category=category,
+                      category_id=category.id if category else None, region_id=region.id, region=region,
+                      region_code=region.code, place_code=place.code, address=place.name,
+                      channel=Channel.referral, title=title[:120],
+                      description=description, created_by_id=_staff_id(subject), suggested_department_id=lead.id)
+    session.add(order)
+    session.flush()
+    order.code = f"GD{now():%Y%m%d}{order.id:06d}"
+    set_committed_value(order, "assignments", [])
+    set_committed_value(order, "appeals", [])
+    _event(session, order, subject, "register", None, Status.registered, data={"channel": Channel.referral.value})
+    fields = {"department": lead.code, "assisting": [d.code for d in assists], "response_due": response_due}
+    for action in (Action.dispatch, Action.supervise):
+        outcome = decide(state_of(order), action, subject.roles, fields)
+        if action is Action.dispatch:
+            order.assignments.append(Assignment(department_id=lead.id, department=lead, role=AssignmentRole.lead))
+            for d in assists:
+                order.assignments.append(Assignment(department_id=d.id, department=d, role=AssignmentRole.assist))
+            data: dict[str, Any] = {"department": lead.code, "assisting": fields["assisting"]}
+        else:
+            data = {"response_due": response_due.isoformat()}
+        before, order.status = Status(order.status), outcome.status
+        _reclock(session, order, outcome, None)
+        _event(session, order, subject, action.value, before, outcome.status, data=data)
+    session.flush()
+    return order
 
 
 def _new_order(session: Session, subject: Subject | None, data: AppealCreate, checked: CheckedAppeal,
@@ -464,6 +546,20 @@ def _department(session: Session, subject: Subject, code: str, field: str) -> De
     return dept
 
 
+def _recategorise(session: Session, order: WorkOrder, code: str) -> dict[str, str]:
+    """The dispatcher files the order under another category leaf (or under one, where it had none)."""
+    category = crepo.category_by_code(session, code)
+    if category is None or not category.active or category.kind == CategoryKind.group:
+        message = _("分类 {c} 不存在、已停用或不是末级分类", c=code)
+        raise Invalid(message, [FieldProblem("category", message)])
+    if order.category_id == category.id:
+        return {}
+    order.category, order.category_id = category, category.id
+    for appeal in order.appeals:
+        appeal.category_id = category.id
+    return {"category": category.code}
+
+
 def _withdraw(order: WorkOrder, *roles: AssignmentRole) -> None:
     for a in order.assignments:
         if a.role in roles and a.state in (AssignmentState.pending, AssignmentState.signed):
@@ -483,7 +579,9 @@ def _apply(session: Session, subject: Subject, order: WorkOrder, outcome: Outcom
                                                 role=AssignmentRole.lead))
             for d in assists:
                 order.assignments.append(Assignment(department_id=d.id, department=d, role=AssignmentRole.assist))
-            return {"department": chosen.code, "assisting": [d.code for d in assists]}
+            recategorised = _recategorise(session, order, data.category) if data.category else {}
+            smart.record_decision(session, subject, order)
+            return {"department": chosen.code, "assisting": [d.code for d in assists], **recategorised}
         case Action.add_assist:
             have = {a.department_id for a in order.assignments if a.state != AssignmentState.withdrawn}
             added = [_department(session, subject, c, "departments") for c in data.departments]
@@ -622,11 +720,12 @@ def colour(session: Session, order: WorkOrder, at: datetime | None = None) -> Co
 
 def _event(session: Session, order: WorkOrder, subject: Subject | None, action: str, before: Status | None,
            after: Status, *, reason: str = "", rework: bool = False,
-           data: Mapping[str, Any] | None = None) -> OrderEvent:
+           data: Mapping[str, Any] | None = None, actor: str | None = None) -> OrderEvent:
+    """`actor` names a system actor (the auto-dispatch) where there is no subject."""
     internal = action in (Action.supervise.value, Action.escalate.value, Action.add_assist.value,
                           Action.request_extension.value, Action.reject_extension.value)
     event = OrderEvent(work_order_id=order.id, actor_id=subject.id if subject and subject.kind == "staff" else None,
-                       actor_name=subject.display_name if subject else _("群众"),
+                       actor_name=actor or (subject.display_name if subject else _("群众")),
                        department_id=subject.department_id if subject else None, action=action,
                        from_status=before.value if before else None, to_status=after.value, reason=reason,
                        data=dict(data or {}), rework=rework, public=not internal)

@@ -106,7 +106,9 @@ class Simulator:
             caller_phone="" if channel == Channel.grid else f"13{self.rng.randint(500000000, 999999999)}",
             anonymous=self.rng.random() < 0.1, text=text,
             address=f"{grid.region.name}{road}{self.rng.randint(1, 200)}号",
-            lon=lon, lat=lat, category_code=code, urgency="urgent" if code == "E0503" else "normal",
+            lon=lon, lat=lat, urgency="urgent" if code == "E0503" else "normal",
+            # Citizens on the web and mobile forms do not choose a category: the classifier proposes one.
+            category_code=None if channel in (Channel.web, Channel.mobile) else code,
         )
         _appeal, order = service.file_appeal(session, reporter, data)
         return order

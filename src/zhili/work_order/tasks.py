@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from zhili.config import get_settings
+from zhili.dispatch import service as smart
 from zhili.kit.calendar import Colour, TimeUnit, deadline_colour
 from zhili.kit.i18n import N_, _
 from zhili.kit.time import aware
@@ -176,6 +177,7 @@ def run_once(session_factory: SessionFactory, at: datetime) -> dict[str, int]:
     counts = sweep(session_factory, at).as_dict()
     counts.update({f"sent_{k}": v for k, v in deliver(session_factory).as_dict().items()})
     counts.update(housekeeping(session_factory))
+    counts.update(smart.scheduled_retrain(session_factory))
     return counts
 
 

@@ -170,6 +170,7 @@ class Input(StrEnum):
 
     reason = "reason"
     department = "department"  # the lead department of a dispatch
+    category = "category"  # optional: the category a dispatch files the order under
     assisting = "assisting"  # optional assisting departments of a dispatch
     departments = "departments"  # the departments add_assist adds
     rating = "rating"
@@ -186,6 +187,7 @@ class Input(StrEnum):
 INPUT_LABELS: Final = {
     Input.reason: N_("理由"),
     Input.department: N_("主办部门"),
+    Input.category: N_("事项分类"),
     Input.assisting: N_("协办部门"),
     Input.departments: N_("协办部门"),
     Input.rating: N_("满意度评价"),

@@ -18,6 +18,16 @@
   });
   document.addEventListener("htmx:afterSwap", countSelected);
 
+  // <button data-zl-pick="code"> (the classifier's suggestions on the hotline form): select that category.
+  document.addEventListener("click", function (evt) {
+    var t = evt.target.closest && evt.target.closest("[data-zl-pick]");
+    if (!t) return;
+    var select = document.getElementById("appeal-category");
+    if (!select) return;
+    select.value = t.getAttribute("data-zl-pick");
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   // <input data-zl-filter-select="#select">: typing hides the options that do not match.
   document.addEventListener("input", function (evt) {
     var t = evt.target;

@@ -1,0 +1,1 @@
+"""Smart dispatch: the appeal classifier, place extraction, duplicates and repeat callers, hot issues."""
