@@ -15,6 +15,7 @@ from zhili.config import get_settings
 from zhili.db import get_sessionmaker
 from zhili.dispatch import service
 from zhili.models import (
+    Appeal,
     ClassifierExample,
     ClassifierModel,
     ExampleSource,
@@ -39,6 +40,14 @@ def _file(client, token, text: str, **extra) -> int:  # type: ignore[no-untyped-
     r = client.post("/hotline", data=data, headers=HX)
     assert r.status_code == 200, r.text
     return int(re.search(r'href="/orders/(\d+)"', r.text).group(1))  # type: ignore[union-attr]
+
+
+def _move(client, token, db_session, order_id: int, action: str, **data: str) -> None:  # type: ignore[no-untyped-def]
+    version = str(db_session.scalar(select(WorkOrder.version).where(WorkOrder.id == order_id)))
+    r = client.post(f"/orders/{order_id}/act/{action}", headers=HX,
+                    data={"csrf_token": token, "expected_version": version, **data})
+    assert r.status_code == 200, r.text[:300]
+    db_session.expire_all()
 
 
 def test_a_sure_proposal_is_dispatched_by_the_rules_at_once(trained, client, db_session, monkeypatch):
@@ -83,6 +92,16 @@ def test_an_unsure_proposal_waits_and_the_dispatchers_correction_is_learnt(train
     correction = db_session.scalars(select(ClassifierExample).where(
         ClassifierExample.source == ExampleSource.correction)).one()
     assert correction.category_code == "T.SRGL" and correction.work_order_id == order_id
+
+    # Recalled and dispatched again under the first proposal: the order's one example follows the decision.
+    _move(client, token, db_session, order_id, "recall", reason="派错了")
+    _move(client, token, db_session, order_id, "dispatch", category="T.JTYS", department="D-COUNTY-ZJ")
+    examples = db_session.scalars(select(ClassifierExample).where(ClassifierExample.work_order_id == order_id)).all()
+    assert [(e.category_code, e.source) for e in examples] == [("T.JTYS", ExampleSource.confirmed)]
+    assert db_session.get(Proposal, order_id).accepted is True
+    # Back to the correction the admin page counts below.
+    _move(client, token, db_session, order_id, "recall", reason="还是城管")
+    _move(client, token, db_session, order_id, "dispatch", category="T.SRGL", department="D-COUNTY-CG")
 
     # The admin page counts it; the scheduled retrain is due (new examples, the model is old enough).
     page_login(client, "county-admin")
@@ -202,8 +221,13 @@ def test_hot_issues_of_the_week_become_a_supervised_task(world, client, db_sessi
     assert "已转督办任务" in client.get("/hot-issues").text
     again = client.post("/hot-issues/task", data={"csrf_token": token, "label": label, "appeal_ids": appeal_ids})
     assert again.status_code == 409  # one task per hot issue
-    page_login(client, "county-dispatcher")  # a dispatcher reads hot issues but does not open tasks
+    token = page_login(client, "county-dispatcher")  # a dispatcher reads hot issues but does not open tasks
     assert "转为督办任务" not in client.get("/hot-issues").text
+    others = [str(i) for i in db_session.scalars(select(Appeal.id)) if str(i) not in appeal_ids][:2]
+    refused = client.post("/hot-issues/task", data={"csrf_token": token, "label": "另一个", "appeal_ids": others})
+    assert refused.status_code == 403  # supervision is a command leader's
+    assert db_session.scalar(select(func.count()).select_from(WorkOrder).where(
+        WorkOrder.title.startswith("热点问题"))) == 1  # the refused one left nothing behind
 
 
 def test_the_hotline_form_suggests_categories_as_the_agent_types(trained, client):

@@ -46,7 +46,7 @@ def hot_issues(session: Session, subject: Subject, days: int = 7, at: datetime |
                                  title=a.work_order.title if a.work_order.title != a.text[:40] else "")
                 for a in appeals]
     clusters = hotspots.cluster(messages, min_callers=MIN_CALLERS, as_of=at)[:SHOWN]
-    tasks = list(session.scalars(select(HotIssue).where(HotIssue.created_at >= since - timedelta(days=30))))
+    tasks = _tasks_since(session, since)  # a task holding these appeals was made after the first of them
     names = _region_names(session, {a.region_code for a in appeals})
     views = []
     for c in clusters:
@@ -55,10 +55,20 @@ def hot_issues(session: Session, subject: Subject, days: int = 7, at: datetime |
         for a in members:
             trend[min(days - 1, max(0, (a.created_at - since).days))] += 1
         ids = {a.id for a in members}
-        task = next((t for t in tasks if len(ids & set(t.appeal_ids)) * 2 > len(ids)), None)
+        task = next((t for t in tasks if _covers(t, ids)), None)
         place = Counter(a.region_code for a in members).most_common(1)[0][0]
         views.append(HotView(cluster=c, appeals=members, trend=trend, place=names.get(place, place), task=task))
     return views
+
+
+def _tasks_since(session: Session, since: datetime) -> list[HotIssue]:
+    return list(session.scalars(select(HotIssue).where(HotIssue.created_at >= since,
+                                                       HotIssue.task_order_id.is_not(None))))
+
+
+def _covers(task: HotIssue, appeal_ids: set[int]) -> bool:
+    """Whether a task made earlier is about this cluster: it holds most of its appeals."""
+    return len(appeal_ids & set(task.appeal_ids)) * 2 > len(appeal_ids)
 
 
 def _region_names(session: Session, codes: set[str]) -> dict[str, str]:
@@ -76,8 +86,8 @@ def make_task(session: Session, subject: Subject, appeal_ids: list[int], label: 
     if not label.strip():
         raise Invalid(_("请填写任务标题"))
     ids = {a.id for a in appeals}
-    for earlier in session.scalars(select(HotIssue).where(HotIssue.task_order_id.is_not(None))):
-        if len(ids & set(earlier.appeal_ids)) * 2 > len(ids):
+    for earlier in _tasks_since(session, min(a.created_at for a in appeals)):
+        if _covers(earlier, ids):
             raise Conflict(_("这个热点问题已转为督办任务（工单 {id}）", id=earlier.task_order_id))
     work = {a.work_order.id: a.work_order for a in appeals}.values()
     departments = Counter(_lead_of(o) for o in work if _lead_of(o) is not None)

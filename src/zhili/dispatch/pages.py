@@ -8,13 +8,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from zhili.auth.dependencies import DbSession, PageSubject, verify_csrf
-from zhili.auth.subject import Subject
 from zhili.config import get_settings
 from zhili.db import get_sessionmaker
 from zhili.dispatch import hot_issues, hotspots, service
-from zhili.errors import Forbidden
 from zhili.idempotency import CommittingRoute
-from zhili.kit.i18n import _
 from zhili.models import ClassifierExample, ClassifierModel, ExampleSource, Role
 from zhili.templating import render
 
@@ -23,15 +20,10 @@ CSRF = [Depends(verify_csrf)]
 CENTRE = (Role.admin, Role.dispatcher, Role.command_leader, Role.viewer)
 
 
-def _require(subject: Subject, *roles: Role) -> None:
-    if not any(subject.has(r) for r in roles):
-        raise Forbidden(_("您的角色不能查看此页面"))
-
-
 @router.get("/admin/classifier")
 def classifier_page(request: Request, subject: PageSubject, session: DbSession,
                     retrained: Annotated[int | None, Query(ge=0)] = None) -> Response:
-    _require(subject, *CENTRE)
+    subject.require(*CENTRE)
     versions = list(session.scalars(select(ClassifierModel).order_by(ClassifierModel.version.desc()).limit(20)))
     counts = dict(session.execute(select(ClassifierExample.source, func.count())
                                   .group_by(ClassifierExample.source)).all())
@@ -46,8 +38,7 @@ def classifier_page(request: Request, subject: PageSubject, session: DbSession,
 @router.post("/admin/classifier/retrain", dependencies=CSRF)
 def retrain(subject: PageSubject) -> Response:
     """Train now instead of waiting for the schedule; the running version serves until the new one is stored."""
-    if not subject.has(Role.admin):
-        raise Forbidden(_("只有系统管理员可以重新训练分类模型"))
+    subject.require(Role.admin)
     done = service.retrain(get_sessionmaker())
     return RedirectResponse(f"/admin/classifier?retrained={done.version if done else 0}", status_code=303)
 
@@ -56,7 +47,7 @@ def retrain(subject: PageSubject) -> Response:
 def repeat_callers_page(request: Request, subject: PageSubject, session: DbSession,
                         days: Annotated[int, Query(ge=1, le=366)] = service.REPEAT_DAYS,
                         at_least: Annotated[int, Query(ge=2, le=100)] = service.REPEAT_MIN) -> Response:
-    _require(subject, *CENTRE, Role.hotline_agent)
+    subject.require(*CENTRE, Role.hotline_agent)
     rows: list[Any] = service.repeat_callers(session, subject, days=days, at_least=at_least)
     return render(request, "dispatch/repeat_callers.html", {"rows": rows, "days": days, "at_least": at_least})
 
@@ -65,7 +56,7 @@ def repeat_callers_page(request: Request, subject: PageSubject, session: DbSessi
 def hot_issues_page(request: Request, subject: PageSubject, session: DbSession,
                     days: Annotated[int, Query(ge=1, le=90)] = 7,
                     made: Annotated[int | None, Query(ge=1)] = None) -> Response:
-    _require(subject, *CENTRE)
+    subject.require(*CENTRE)
     views = hot_issues.hot_issues(session, subject, days=days)
     return render(request, "dispatch/hot_issues.html", {
         "views": views, "days": days, "made": made, "can_task": subject.has(Role.command_leader),

@@ -160,14 +160,10 @@ def propose(session: Session, orders: list[WorkOrder]) -> list[Proposed | None]:
     if found is None:
         return [None] * len(orders)
     version, model = found
-    ranked = model.top([_text(o) for o in orders], k=TOP + 2)  # a retired label may drop out
-    codes = {code for choices in ranked for code, _p in choices}
-    leaves = {c.code: c for c in session.scalars(select(Category).where(
-        Category.code.in_(codes), Category.active, Category.kind != CategoryKind.group))}
+    ranked = _top(session, model, [_text(o) for o in orders])
     threshold = get_settings().auto_dispatch_threshold
     out: list[Proposed | None] = []
-    for order, choices in zip(orders, ranked, strict=True):
-        kept = [(leaves[code], p) for code, p in choices if code in leaves][:TOP]
+    for order, kept in zip(orders, ranked, strict=True):
         if not kept:
             out.append(None)
             continue
@@ -185,11 +181,18 @@ def suggest(session: Session, text: str) -> list[dict[str, Any]]:
     if found is None or not text.strip():
         return []
     _version, model = found
-    (choices,) = model.top([text], k=TOP + 2)
+    (kept,) = _top(session, model, [text])
+    return [{"code": c.code, "name": c.name, "confidence": round(p, 4)} for c, p in kept]
+
+
+def _top(session: Session, model: TextModel, texts: list[str]) -> list[list[tuple[Category, float]]]:
+    """The model's best TOP labels per text that are still active category leaves (a label retired
+    since the training drops out, the next one moves up)."""
+    ranked = model.top(texts, k=TOP + 2)
+    codes = {code for choices in ranked for code, _p in choices}
     leaves = {c.code: c for c in session.scalars(select(Category).where(
-        Category.code.in_([code for code, _p in choices]), Category.active))}
-    return [{"code": code, "name": leaves[code].name, "confidence": round(p, 4)}
-            for code, p in choices if code in leaves][:TOP]
+        Category.code.in_(codes), Category.active, Category.kind != CategoryKind.group))}
+    return [[(leaves[code], p) for code, p in choices if code in leaves][:TOP] for choices in ranked]
 
 
 def _text(order: WorkOrder) -> str:
@@ -209,7 +212,13 @@ def record_decision(session: Session, subject: Subject, order: WorkOrder) -> Non
     proposal.decided_code, proposal.accepted = code, code == proposal.top_code
     proposal.decided_at, proposal.decided_by_id = now(), subject.id
     source = ExampleSource.confirmed if proposal.accepted else ExampleSource.correction
-    session.add(ClassifierExample(text=_text(order), category_code=code, source=source, work_order_id=order.id))
+    # A re-dispatch (after a return) replaces the order's example: the last decision is the lesson.
+    example = session.scalar(select(ClassifierExample).where(ClassifierExample.work_order_id == order.id,
+                                                             ClassifierExample.source != ExampleSource.seed))
+    if example is None:
+        session.add(ClassifierExample(text=_text(order), category_code=code, source=source, work_order_id=order.id))
+    else:
+        example.category_code, example.source = code, source
 
 
 # The admin's view --------------------------------------------------------------------------------

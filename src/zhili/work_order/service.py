@@ -87,7 +87,6 @@ from zhili.work_order.workflow import (
     allowed_actions,
     decide,
     event_label,
-    refusal,
     running_stage,
 )
 
@@ -341,7 +340,7 @@ def file_appeals(session: Session, filings: list[Filing], reads: InSession) -> l
     session.flush()  # the orders' ids, for their codes
     filed = []
     for (subject, data, code), c, order in zip(filings, checked, orders, strict=True):
-        order.code = f"GD{now():%Y%m%d}{order.id:06d}"
+        order.code = _order_code(order)
         appeal = _new_appeal(session, subject, data, c, order, code)
         _event(session, order, subject, "register", None, Status.registered, data={"channel": c.channel.value})
         filed.append((appeal, order))
@@ -383,7 +382,7 @@ def _triage(session: Session, filed: list[tuple[Appeal, WorkOrder, CheckedAppeal
 
 def _dispatch_automatically(session: Session, order: WorkOrder, lead: Department, proposal: Proposal) -> None:
     outcome = decide(state_of(order), Action.dispatch, AUTO_DISPATCHER, {"department": lead.code})
-    order.assignments.append(Assignment(department_id=lead.id, department=lead, role=AssignmentRole.lead))
+    _assign(order, lead, [])
     before, order.status = Status(order.status), outcome.status
     _reclock(session, order, outcome, None)
     proposal.automatic, proposal.decided_code = True, proposal.top_code
@@ -397,11 +396,6 @@ def open_task(session: Session, subject: Subject, *, title: str, description: st
     """A supervised task (督办任务) the command centre opens itself, from a hot issue: an order with no
     appeal of its own, dispatched at once to the departments concerned and supervised until
     `response_due`. Refused unless the subject may dispatch and supervise."""
-    for action in (Action.dispatch, Action.supervise):
-        refused = refusal(OrderState(status=Status.registered if action is Action.dispatch else Status.dispatched),
-                          action, subject.roles)
-        if refused is not None:
-            raise refused
     InSession(session).load_regions(place)
     region = command_region(place)
     order = WorkOrder(code=f"new-{secrets.token_hex(6)}", category=category,
@@ -411,17 +405,15 @@ def open_task(session: Session, subject: Subject, *, title: str, description: st
                       description=description, created_by_id=_staff_id(subject), suggested_department_id=lead.id)
     session.add(order)
     session.flush()
-    order.code = f"GD{now():%Y%m%d}{order.id:06d}"
+    order.code = _order_code(order)
     set_committed_value(order, "assignments", [])
     set_committed_value(order, "appeals", [])
     _event(session, order, subject, "register", None, Status.registered, data={"channel": Channel.referral.value})
     fields = {"department": lead.code, "assisting": [d.code for d in assists], "response_due": response_due}
-    for action in (Action.dispatch, Action.supervise):
+    for action in (Action.dispatch, Action.supervise):  # `decide` refuses a subject who may not
         outcome = decide(state_of(order), action, subject.roles, fields)
         if action is Action.dispatch:
-            order.assignments.append(Assignment(department_id=lead.id, department=lead, role=AssignmentRole.lead))
-            for d in assists:
-                order.assignments.append(Assignment(department_id=d.id, department=d, role=AssignmentRole.assist))
+            _assign(order, lead, assists)
             data: dict[str, Any] = {"department": lead.code, "assisting": fields["assisting"]}
         else:
             data = {"response_due": response_due.isoformat()}
@@ -430,6 +422,11 @@ def open_task(session: Session, subject: Subject, *, title: str, description: st
         _event(session, order, subject, action.value, before, outcome.status, data=data)
     session.flush()
     return order
+
+
+def _order_code(order: WorkOrder) -> str:
+    """工单编号: GD, the filing date, the row id (flushed)."""
+    return f"GD{now():%Y%m%d}{order.id:06d}"
 
 
 def _new_order(session: Session, subject: Subject | None, data: AppealCreate, checked: CheckedAppeal,
@@ -560,6 +557,13 @@ def _recategorise(session: Session, order: WorkOrder, code: str) -> dict[str, st
     return {"category": category.code}
 
 
+def _assign(order: WorkOrder, lead: Department, assists: list[Department]) -> None:
+    """A dispatch's assignments: the lead department's, then each assisting one's."""
+    order.assignments.append(Assignment(department_id=lead.id, department=lead, role=AssignmentRole.lead))
+    for d in assists:
+        order.assignments.append(Assignment(department_id=d.id, department=d, role=AssignmentRole.assist))
+
+
 def _withdraw(order: WorkOrder, *roles: AssignmentRole) -> None:
     for a in order.assignments:
         if a.role in roles and a.state in (AssignmentState.pending, AssignmentState.signed):
@@ -575,10 +579,7 @@ def _apply(session: Session, subject: Subject, order: WorkOrder, outcome: Outcom
             chosen = _department(session, subject, data.department or "", "department")
             assists = [_department(session, subject, c, "assisting") for c in data.assisting if c != chosen.code]
             _withdraw(order, AssignmentRole.lead, AssignmentRole.assist)
-            order.assignments.append(Assignment(department_id=chosen.id, department=chosen,
-                                                role=AssignmentRole.lead))
-            for d in assists:
-                order.assignments.append(Assignment(department_id=d.id, department=d, role=AssignmentRole.assist))
+            _assign(order, chosen, assists)
             recategorised = _recategorise(session, order, data.category) if data.category else {}
             smart.record_decision(session, subject, order)
             return {"department": chosen.code, "assisting": [d.code for d in assists], **recategorised}
