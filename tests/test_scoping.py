@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.factories import B_MARKERS, COMMUNITY_A, COMMUNITY_B, TOWN_B, login, page_login
+from tests.factories import B_MARKERS, COMMUNITY_A, COMMUNITY_B, TOWN_A, TOWN_B, login, page_login
 from tests.routes import all_routes, fill_path
 from zhili.app import create_app
 
@@ -30,6 +30,8 @@ REQUIRED_QUERY: dict[str, tuple[dict[str, str], dict[str, str] | None]] = {
     "/api/v1/routing/preview": ({"category_code": "T.SHZA", "region_code": COMMUNITY_A},
                                 {"category_code": "T.SHZA", "region_code": COMMUNITY_B}),
     "/api/v1/appeals": ({"phone": "13800138000"}, None),  # the same caller in both towns
+    "/assessment/orders": ({"dimension": "town", "key": TOWN_A[:9], "kpi": "closure", "part": "denominator"},
+                           {"dimension": "town", "key": TOWN_B[:9], "kpi": "closure", "part": "denominator"}),
 }
 LEAKY_FILTERS = {"within": TOWN_B, "region_code": TOWN_B, "parent_code": TOWN_B, "code": TOWN_B, "q": "乙镇"}
 

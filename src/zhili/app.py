@@ -163,10 +163,12 @@ def create_app() -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
+    from zhili.assessment import pages as assessment_pages
     from zhili.auth import endpoints as auth_api
     from zhili.auth import pages as auth_pages
     from zhili.category import endpoints as category_api
     from zhili.category import pages as category_pages
+    from zhili.command import pages as command_pages
     from zhili.dispatch import pages as dispatch_pages
     from zhili.intake import endpoints as intake_api
     from zhili.jurisdiction import endpoints as jurisdiction_api
@@ -195,6 +197,9 @@ def create_app() -> FastAPI:
     app.include_router(notify_api.router)
     app.include_router(work_order_pages.router)
     app.include_router(dispatch_pages.router)
+    app.include_router(command_pages.router)
+    app.include_router(assessment_pages.router)
+    app.include_router(assessment_pages.api)
     app.include_router(category_pages.router)
     app.include_router(public_pages.router)
     app.include_router(auth_pages.router)

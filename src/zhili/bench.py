@@ -37,6 +37,7 @@ class BenchContext:
     size: int | None
     database_url: str
     reference: Path | None = None
+    orders: int | None = None  # work orders to generate (dashboard)
 
     @property
     def backend(self) -> str:
@@ -78,7 +79,7 @@ def fresh_database() -> str:
 
 
 def run(name: str, *, data: Path | None = None, test: Path | None = None, size: int | None = None,
-        reference: Path | None = None) -> dict[str, Any]:
+        reference: Path | None = None, orders: int | None = None) -> dict[str, Any]:
     load_all()
     url = fresh_database()
     os.environ["ZHILI_DATABASE_URL"] = url
@@ -88,7 +89,7 @@ def run(name: str, *, data: Path | None = None, test: Path | None = None, size: 
 
     reset_caches()
     upgrade(get_engine())
-    ctx = BenchContext(data=data, test=test, size=size, database_url=url, reference=reference)
+    ctx = BenchContext(data=data, test=test, size=size, database_url=url, reference=reference, orders=orders)
     started = time.perf_counter()
     figures = BENCHMARKS[name](ctx)
     return {

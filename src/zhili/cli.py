@@ -88,6 +88,9 @@ def _seed_demo(accounts_json: Path | None) -> list:  # type: ignore[type-arg]
         accounts = build_demo(session, password, hash_password(password))
         county = session.scalars(select(Region).where(Region.level == "county").order_by(Region.code)).one()
         install(session, county, demo_rules=True)
+        from zhili.work_order.simulator import Simulator
+
+        Simulator().patrol(session)  # the grid workers' first positions on the command map
     _seed_classifier()
     if accounts_json:
         _write_accounts(accounts_json, accounts)
@@ -486,6 +489,7 @@ def bench(
     test: Annotated[Optional[Path], typer.Option(help="Held-out evaluation file")] = None,  # noqa: UP045
     size: Annotated[Optional[int], typer.Option(help="Problem size, where the benchmark takes one")] = None,  # noqa: UP045
     reference: Annotated[Optional[Path], typer.Option(help="Reference labels to score the result against")] = None,  # noqa: UP045
+    orders: Annotated[Optional[int], typer.Option(help="Work orders to generate, where the benchmark takes it")] = None,  # noqa: UP045
 ) -> None:
     """Run one benchmark; the last line printed is its JSON result."""
     from zhili.bench import BENCHMARKS, load_all, run
@@ -497,7 +501,7 @@ def bench(
         return
     if name not in BENCHMARKS:
         _fail(f"unknown benchmark {name!r}; known: {', '.join(sorted(BENCHMARKS))}")
-    result = run(name, data=data, test=test, size=size, reference=reference)
+    result = run(name, data=data, test=test, size=size, reference=reference, orders=orders)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
     else:

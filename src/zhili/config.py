@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Map: the region and grid polygons are the base layer; an online tile URL is opt-in.
     map_tile_url: str | None = None
     map_tile_attribution: str = ""
+    # The coordinate system the tiles are drawn in: "gcj02" for most Chinese web maps (高德, 腾讯),
+    # "wgs84" for 天地图 and the default polygon base layer. Stored data stays WGS-84 either way.
+    map_tile_crs: Literal["wgs84", "gcj02"] = "wgs84"
 
     # The working day and the deadline warning (a region's holidays are CalendarOverride rows).
     working_hours: str = "08:30-12:00,14:00-17:30"
@@ -48,6 +51,8 @@ class Settings(BaseSettings):
     # Background work in this process (deadline sweep, outbox sender); turn off where separate workers run.
     run_background: bool = True
     sweep_interval_seconds: int = 60
+    # How often the outbox is drained for the live map and notifications (well under a second's delay).
+    live_interval_seconds: float = Field(default=0.5, gt=0, le=60)
     # Uploaded attachments, and where the file-backed SMS gateway writes (the demo's and tests' fake).
     upload_dir: str = "var/uploads"
     attachment_max_bytes: int = 8 * 1024 * 1024

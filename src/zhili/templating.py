@@ -23,6 +23,7 @@ VENDOR = {
     "bootstrap": "vendor/bootstrap-5.3.9",
     "htmx": "vendor/htmx-2.0.11",
     "leaflet": "vendor/leaflet-1.9.4",
+    "echarts": "vendor/echarts-6.1.0",
 }
 
 

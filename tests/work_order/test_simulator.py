@@ -32,3 +32,21 @@ def test_the_simulator_files_appeals_and_moves_them_round_the_loop(db_session):
     assert events == 40 + moved
     actions = set(db_session.scalars(select(OrderEvent.action)))
     assert {"register", "dispatch", "sign", "report", "verify_pass", "callback"} <= actions
+    # Every demo grid worker is somewhere inside one of their grids, for the command map.
+    from shapely.geometry import Point
+
+    from zhili.kit import geo
+    from zhili.models import Grid, GridMember, WorkerPosition
+
+    positions = db_session.scalars(select(WorkerPosition)).all()
+    assert positions
+    for p in positions:
+        grids = db_session.scalars(select(Grid).join(GridMember, GridMember.grid_id == Grid.id)
+                                   .where(GridMember.staff_id == p.staff_id)).all()
+        assert any(geo.loads(g.boundary).contains(Point(p.lon, p.lat)) for g in grids)
+    # The ledger's facts, derived from those events, count every order once.
+    from zhili.assessment import facts
+    from zhili.models import OrderFact
+
+    assert facts.catch_up(db_session) == 40
+    assert db_session.scalar(select(func.count()).select_from(OrderFact)) == 40

@@ -102,3 +102,59 @@ def overlap_m2(a: BaseGeometry, b: BaseGeometry) -> float:
 
 def outside_m2(inner: BaseGeometry, outer: BaseGeometry) -> float:
     return area_m2(inner.difference(outer))
+
+
+# WGS-84 ⇄ GCJ-02 ----------------------------------------------------------------------------------
+# Stored coordinates are WGS-84 (GPS, 天地图's CGCS2000 within a metre). Most Chinese web maps draw in
+# GCJ-02, an offset of a few hundred metres, so a deployment whose tiles are GCJ-02 converts at the
+# edge: what goes out to the map, and what a click on the map sends back. The published forward formula;
+# the inverse by fixed-point iteration (below a millimetre after a few rounds). Outside China the
+# offset is zero by definition.
+
+_A = 6378245.0
+_EE = 0.00669342162296594323
+
+
+def _outside_china(lon: float, lat: float) -> bool:
+    return not (73.66 < lon < 135.05 and 3.86 < lat < 53.55)
+
+
+def _delta(lon: float, lat: float) -> tuple[float, float]:
+    x, y = lon - 105.0, lat - 35.0
+    d_lat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+             + (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+             + (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+             + (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0)
+    d_lon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+             + (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+             + (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+             + (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0)
+    rad = lat / 180.0 * math.pi
+    magic = 1 - _EE * math.sin(rad) ** 2
+    d_lat = (d_lat * 180.0) / ((_A * (1 - _EE)) / (magic * math.sqrt(magic)) * math.pi)
+    d_lon = (d_lon * 180.0) / (_A / math.sqrt(magic) * math.cos(rad) * math.pi)
+    return d_lon, d_lat
+
+
+def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
+    if _outside_china(lon, lat):
+        return lon, lat
+    d_lon, d_lat = _delta(lon, lat)
+    return lon + d_lon, lat + d_lat
+
+
+def gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
+    if _outside_china(lon, lat):
+        return lon, lat
+    w_lon, w_lat = lon, lat
+    for _round in range(8):
+        g_lon, g_lat = wgs84_to_gcj02(w_lon, w_lat)
+        w_lon, w_lat = w_lon - (g_lon - lon), w_lat - (g_lat - lat)
+    return w_lon, w_lat
+
+
+def map_coords(value: Any, convert: Any) -> Any:
+    """A GeoJSON coordinates array (any nesting) with `convert(lon, lat)` applied to every position."""
+    if value and isinstance(value[0], (int, float)):
+        return list(convert(value[0], value[1]))
+    return [map_coords(v, convert) for v in value]

@@ -1,5 +1,13 @@
 """All models, imported here so that Alembic and the app see one metadata."""
 
+from zhili.models.assessment import (
+    AssessmentSnapshot,
+    AssessmentWeights,
+    DispatchFact,
+    OrderFact,
+    ProjectionMark,
+    WorkerPosition,
+)
 from zhili.models.category import (
     AttributeType,
     Category,
@@ -31,6 +39,12 @@ from zhili.models.work_order import (
 )
 
 __all__ = [
+    "AssessmentSnapshot",
+    "AssessmentWeights",
+    "DispatchFact",
+    "OrderFact",
+    "ProjectionMark",
+    "WorkerPosition",
     "ClassifierExample",
     "ClassifierModel",
     "ExampleSource",

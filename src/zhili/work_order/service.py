@@ -729,7 +729,7 @@ def _event(session: Session, order: WorkOrder, subject: Subject | None, action: 
                        actor_name=actor or (subject.display_name if subject else _("群众")),
                        department_id=subject.department_id if subject else None, action=action,
                        from_status=before.value if before else None, to_status=after.value, reason=reason,
-                       data=dict(data or {}), rework=rework, public=not internal)
+                       data={**(data or {}), **_clock(order)}, rework=rework, public=not internal)
     session.add(event)
     # The outbox rows reach the event through the relationship: one flush writes them all in order.
     payload = {"order": order.code, "action": action, "status": after.value}
@@ -745,6 +745,15 @@ def _event(session: Session, order: WorkOrder, subject: Subject | None, action: 
                 session.add(OutboxMessage(event=event, kind="sms", recipient=appeal.caller_phone,
                                           payload={**payload, "tracking_code": appeal.tracking_code}))
     return event
+
+
+def _clock(order: WorkOrder) -> dict[str, Any]:
+    """The deadlines running after a move, kept on its event: the event log alone then tells whether
+    each step was on time (zhili.assessment.facts), whatever the order's columns say later."""
+    if order.stage is None and order.handle_due_at is None:
+        return {}
+    return {"clock": {"stage": order.stage, "due": order.due_at.isoformat() if order.due_at else None,
+                      "handle_due": order.handle_due_at.isoformat() if order.handle_due_at else None}}
 
 
 # Read models -----------------------------------------------------------------------------------

@@ -196,11 +196,28 @@ class Simulator:
             return False
         return True
 
+    def patrol(self, session: Session) -> int:
+        """Every grid worker reports a position somewhere in their grid (the command map's worker layer)."""
+        from zhili.kit.time import now
+        from zhili.models import GridDuty, GridMember, WorkerPosition
+
+        members = session.execute(select(GridMember.staff_id, Grid).join(Grid, Grid.id == GridMember.grid_id)
+                                  .where(GridMember.duty == GridDuty.worker, GridMember.staff_id.is_not(None))).all()
+        for staff_id, grid in members:
+            lon, lat = self._point_in(grid)
+            row = session.get(WorkerPosition, staff_id)
+            if row is None:
+                session.add(WorkerPosition(staff_id=staff_id, lon=lon, lat=lat, at=now()))
+            else:
+                row.lon, row.lat, row.at = lon, lat, now()
+        return len(members)
+
     def tick(self, moves: int = 3) -> Counts:
         counts = Counts()
         with session_scope() as session:
             if self.file_one(session) is not None:
                 counts.filed += 1
+            self.patrol(session)
         open_ids = self._open_order_ids()
         for order_id in self.rng.sample(open_ids, min(moves, len(open_ids))):
             with session_scope() as session:

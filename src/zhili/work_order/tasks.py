@@ -172,12 +172,14 @@ def sweep(session_factory: SessionFactory, at: datetime) -> SweepCounts:
 
 def run_once(session_factory: SessionFactory, at: datetime) -> dict[str, int]:
     """One round of background work: the sweep, then the outbox it (and every request) filled."""
+    from zhili.assessment import ledger as assessment
     from zhili.notify.sender import deliver
 
     counts = sweep(session_factory, at).as_dict()
     counts.update({f"sent_{k}": v for k, v in deliver(session_factory).as_dict().items()})
     counts.update(housekeeping(session_factory))
     counts.update(smart.scheduled_retrain(session_factory))
+    counts.update(assessment.background(session_factory))
     return counts
 
 
@@ -203,6 +205,19 @@ async def _background_loop(session_factory: SessionFactory, interval: float) -> 
             await anyio.to_thread.run_sync(run_once, session_factory, now())
         except Exception:  # logged and retried next round; the loop itself never dies of it
             log.exception("background round failed")
+
+
+async def _live_loop(session_factory: SessionFactory, interval: float) -> None:
+    """Drain the outbox often, so the live map and the badges move within a second of a change; the
+    sender claims each row, so this and the background round never deliver one twice."""
+    from zhili.notify.sender import deliver
+
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await anyio.to_thread.run_sync(deliver, session_factory)
+        except Exception:
+            log.exception("live delivery round failed")
 
 
 @asynccontextmanager
@@ -232,6 +247,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             from zhili.intake import service as intake
 
             tasks.append(asyncio.create_task(_background_loop(get_sessionmaker(), settings.sweep_interval_seconds)))
+            tasks.append(asyncio.create_task(_live_loop(get_sessionmaker(), settings.live_interval_seconds)))
             tasks.append(asyncio.create_task(intake.loop(get_sessionmaker())))
     try:
         yield
