@@ -5,7 +5,7 @@ is a region (by its 12-digit code) or a grid (15 digits)."""
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -172,6 +172,18 @@ def _local_midnight(at: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def _local_day(session: Session, column: Any) -> Any:
+    """The local (Asia/Shanghai) calendar day of a UTC timestamp, counted in the database."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.date(column, "+8 hours")
+    return func.date(func.timezone("Asia/Shanghai", column))
+
+
+def _index(day: Any, since: datetime) -> int:
+    value = day if isinstance(day, date) else date.fromisoformat(str(day))
+    return min(TREND_DAYS - 1, max(0, (value - since.date()).days))
+
+
 def summary(session: Session, subject: Subject, where: Area, at: datetime | None = None) -> dict[str, Any]:
     at = at or now()
     today = _local_midnight(at)
@@ -183,16 +195,17 @@ def summary(session: Session, subject: Subject, where: Area, at: datetime | None
         func.sum(case((and_(~overdue, WorkOrder.warned_at.is_not(None)), 1), else_=0)))).one()
     recent = orders.where(WorkOrder.created_at >= since)
     intake_days = [0] * TREND_DAYS
-    for (created,) in session.execute(recent.with_only_columns(WorkOrder.created_at).limit(MAX_POINTS)):
-        intake_days[min(TREND_DAYS - 1, (aware(created).astimezone(LOCAL) - since).days)] += 1  # type: ignore[union-attr]
+    day = _local_day(session, WorkOrder.created_at)
+    for d, n in session.execute(recent.with_only_columns(day, func.count()).group_by(day)):
+        intake_days[_index(d, since)] += n
     closed_days = [0] * TREND_DAYS
     rated = satisfied = 0
-    for closed, rating in session.execute(orders.where(WorkOrder.closed_at >= since, WorkOrder.status == "closed")
-                                          .with_only_columns(WorkOrder.closed_at, WorkOrder.rating).limit(MAX_POINTS)):
-        closed_days[min(TREND_DAYS - 1, (aware(closed).astimezone(LOCAL) - since).days)] += 1  # type: ignore[union-attr]
-        if rating is not None:
-            rated += 1
-            satisfied += rating >= 3
+    day = _local_day(session, WorkOrder.closed_at)
+    closed = orders.where(WorkOrder.closed_at >= since, WorkOrder.status == "closed").with_only_columns(
+        day, func.count(), func.count(WorkOrder.rating), func.sum(case((WorkOrder.rating >= 3, 1), else_=0)))
+    for d, n, r, ok in session.execute(closed.group_by(day)):
+        closed_days[_index(d, since)] += n
+        rated, satisfied = rated + int(r or 0), satisfied + int(ok or 0)
     ids = recent.with_only_columns(WorkOrder.category_id).where(WorkOrder.category_id.is_not(None)).subquery()
     top = session.execute(select(Category.name, func.count()).join(ids, ids.c.category_id == Category.id)
                           .group_by(Category.name).order_by(func.count().desc()).limit(5)).all()
