@@ -7,6 +7,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from zhili.assessment.kpi import HOURS_LABEL
 from zhili.assessment.ledger import Ledger
 from zhili.kit.i18n import _
 from zhili.templating import local_time
@@ -22,7 +23,7 @@ def workbook(ledger: Ledger, title: str, dimension_label: str) -> bytes:
     ws.title = _("考评排名")
     kpis = [k for k in ledger.kpis if any(k.key in r.figures for r in ledger.rows)] or list(ledger.kpis)
     headers = [_("排名"), dimension_label, _("综合得分"), _("名次变化"),
-               *[_(k.label) for k in kpis], _("平均处置时长（小时）")]
+               *[_(k.label) for k in kpis], _("{label}（小时）", label=_(HOURS_LABEL))]
     width = len(headers)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     ws["A1"] = title
@@ -40,8 +41,7 @@ def workbook(ledger: Ledger, title: str, dimension_label: str) -> bytes:
     for i, r in enumerate(ledger.rows, 5):
         values: list[object] = [r.rank if r.rank is not None else "—", r.name,
                                 r.score if r.score is not None else "—",
-                                (f"+{r.change}" if r.change and r.change > 0 else (r.change or "—"))
-                                if r.change is not None else "—"]
+                                "—" if r.change is None else f"{r.change:+d}" if r.change else "="]
         for k in kpis:
             f = r.figures.get(k.key)
             values.append(f.rate if f is not None and f.rate is not None else "—")

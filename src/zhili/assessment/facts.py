@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from zhili.dispatch.service import REPEAT_DAYS  # one period for repeat callers and 重复诉求率
 from zhili.kit.time import aware
 from zhili.models import Appeal, Department, DispatchFact, OrderEvent, OrderFact, ProjectionMark, WorkOrder
 
@@ -25,7 +26,6 @@ MARK = "assessment_facts"
 # that a late commit is never missed (its order is simply re-derived once more).
 LOOK_BACK = timedelta(minutes=10)
 BATCH = 1000
-REPEAT_DAYS = 30  # an appeal from a caller who appealed within this many days before is a repeat (重复诉求)
 
 
 @dataclass

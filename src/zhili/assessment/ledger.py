@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal, get_args
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from zhili.assessment import facts
 from zhili.assessment.kpi import DEFAULT_WEIGHTS, KPIS, Figure, Kpi, score
 from zhili.auth.subject import Subject
 from zhili.errors import Conflict, FieldProblem, Invalid
+from zhili.kit.calendar import SHANGHAI as LOCAL
 from zhili.kit.i18n import _
 from zhili.kit.time import aware, now
 from zhili.models import (
@@ -32,7 +32,6 @@ from zhili.models import (
 
 Dimension = Literal["department", "town", "village", "grid", "person"]
 DIMENSIONS: Final = get_args(Dimension)
-LOCAL = ZoneInfo("Asia/Shanghai")
 CLOSE_AFTER_DAYS = 5  # a month closes on the 5th of the next: time for its last callbacks
 DRILL_LIMIT = 500
 
@@ -406,11 +405,11 @@ def orders_behind(session: Session, subject: Subject, dimension: Dimension, key:
     predicate = (kpi.numerator if part == "numerator" else kpi.denominator)(as_of)
     order_id = F.order_id if source == "orders" else D.order_id
     stmt = _scope(_base(source, dimension).add_columns(order_id), subject, source)
-    stmt = stmt.where(_in_period(source, period), predicate, group == _typed(dimension, kpi, key))
+    stmt = stmt.where(_in_period(source, period), predicate, group == _typed(dimension, key))
     return list(dict.fromkeys(session.scalars(stmt.order_by(order_id.desc()).limit(DRILL_LIMIT))))
 
 
-def _typed(dimension: Dimension, kpi: Kpi, key: str) -> Any:
+def _typed(dimension: Dimension, key: str) -> Any:
     if dimension in ("department", "grid", "person"):
         if not key.isdigit():
             raise Invalid(_("考评对象编号有误"), [FieldProblem("key", _("考评对象编号有误"))])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from zhili.access import readable
 from zhili.assessment import export, ledger
-from zhili.assessment.kpi import KPI_BY_KEY, KPIS
+from zhili.assessment.kpi import HOURS_FORMULA, HOURS_LABEL, KPI_BY_KEY, KPIS
 from zhili.auth.dependencies import ApiSubject, DbSession, PageSubject, verify_csrf
 from zhili.auth.subject import ROLE_LABELS, Subject
 from zhili.errors import FieldProblem, Invalid, NotFound
@@ -64,7 +64,7 @@ def assessment_page(request: Request, subject: PageSubject, session: DbSession, 
         "ledger": result, "kpis": kpis, "title": _title(subject, result), "dimension_labels": DIMENSION_LABELS,
         "months": recent, "role": role or "", "person_roles": [(r.value, ROLE_LABELS[r]) for r in PERSON_ROLES],
         "closed": closed, "can_admin": subject.has(Role.admin), "query": _query(result.dimension, result.period.key),
-        "all_kpis": KPIS,
+        "all_kpis": KPIS, "hours_label": HOURS_LABEL, "hours_formula": HOURS_FORMULA,
     })
 
 

@@ -46,7 +46,6 @@ def command_page(request: Request, subject: PageSubject, session: DbSession, cod
         "root": {"code": root.code, "name": root.name, "level": root.level},
         "start": {"code": start.code, "name": start.name, "level": start.level},
         "tile_url": settings.map_tile_url, "tile_attribution": settings.map_tile_attribution,
-        "labels": {},
     })
 
 
@@ -106,5 +105,5 @@ def report_position(subject: PageSubject, session: DbSession, lon: Annotated[flo
                     lat: Annotated[float, Form(ge=-90, le=90)]) -> Response:
     """The patrol page sends the phone's position while it is open (the map's 网格员位置 layer)."""
     subject.require(Role.grid_worker, Role.grid_chief)
-    service.record_position(session, subject, lon, lat)
+    service.record_position(session, subject.id, lon, lat)
     return Response(status_code=204)

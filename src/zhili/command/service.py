@@ -3,11 +3,11 @@ the day, the open orders in a viewport (clustered when many), the density of app
 the hot issues, the grid workers' last positions. Everything is scoped by `readable(subject)`; an area
 is a region (by its 12-digit code) or a grid (15 digits)."""
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import h3
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
@@ -17,13 +17,13 @@ from zhili.access import get_readable, readable
 from zhili.auth.subject import Subject
 from zhili.config import get_settings
 from zhili.kit import geo
+from zhili.kit.calendar import SHANGHAI as LOCAL
 from zhili.kit.codes import PREFIX_LEN, RegionLevel, ancestor_codes, subtree_prefix
 from zhili.kit.i18n import _
 from zhili.kit.time import aware, now
 from zhili.models import Appeal, Category, Grid, GridMember, Region, Staff, WorkerPosition, WorkOrder
 from zhili.work_order.workflow import OPEN, STATUS_LABELS
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 OPEN_VALUES: Final = [s.value for s in OPEN]
 MAX_MARKERS = 400  # more open orders than this in the viewport are drawn as clusters
 MAX_POINTS = 100_000  # the points of one layer fetch read at most (the newest)
@@ -90,8 +90,6 @@ def _out(lon: float, lat: float) -> tuple[float, float]:
 def _geometry(text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
-    import json
-
     shape = json.loads(text)
     if get_settings().map_tile_crs == "gcj02":
         shape = {**shape, "coordinates": geo.map_coords(shape["coordinates"], geo.wgs84_to_gcj02)}
@@ -118,9 +116,13 @@ def _load(open_: int, warned: int, overdue: int) -> str:
     return "low" if open_ else "none"
 
 
+def _overdue(at: datetime) -> ColumnElement[bool]:
+    """Red: marked by the sweep, or past its due time since the last sweep."""
+    return and_(WorkOrder.due_at.is_not(None), (WorkOrder.overdue_at.is_not(None)) | (WorkOrder.due_at <= at))
+
+
 def _counts(column: ColumnElement[Any]) -> list[Any]:
-    at = now()
-    overdue = and_(WorkOrder.due_at.is_not(None), (WorkOrder.overdue_at.is_not(None)) | (WorkOrder.due_at <= at))
+    overdue = _overdue(now())
     return [column.label("key"), func.count().label("open"),
             func.sum(case((overdue, 1), else_=0)).label("overdue"),
             func.sum(case((and_(~overdue, WorkOrder.warned_at.is_not(None)), 1), else_=0)).label("warned")]
@@ -189,7 +191,7 @@ def summary(session: Session, subject: Subject, where: Area, at: datetime | None
     today = _local_midnight(at)
     since = today - timedelta(days=TREND_DAYS - 1)
     orders = _orders_in(subject, where)
-    overdue = and_(WorkOrder.due_at.is_not(None), (WorkOrder.overdue_at.is_not(None)) | (WorkOrder.due_at <= at))
+    overdue = _overdue(at)
     live = session.execute(orders.where(WorkOrder.status.in_(OPEN_VALUES)).with_only_columns(
         func.count(), func.sum(case((overdue, 1), else_=0)),
         func.sum(case((and_(~overdue, WorkOrder.warned_at.is_not(None)), 1), else_=0)))).one()
@@ -334,11 +336,10 @@ def workers_layer(session: Session, subject: Subject, where: Area, at: datetime 
     return {"workers": workers}
 
 
-def record_position(session: Session, subject: Subject, lon: float, lat: float) -> None:
-    """The grid worker's phone reports where it is (the patrol page, while open)."""
-    row = session.get(WorkerPosition, subject.id)
+def record_position(session: Session, staff_id: int, lon: float, lat: float) -> None:
+    """A grid worker's last known position (the patrol page sends the phone's; the demo simulates them)."""
+    row = session.get(WorkerPosition, staff_id)
     if row is None:
-        session.add(WorkerPosition(staff_id=subject.id, lon=lon, lat=lat, at=now()))
+        session.add(WorkerPosition(staff_id=staff_id, lon=lon, lat=lat, at=now()))
     else:
         row.lon, row.lat, row.at = lon, lat, now()
-    session.flush()

@@ -198,18 +198,13 @@ class Simulator:
 
     def patrol(self, session: Session) -> int:
         """Every grid worker reports a position somewhere in their grid (the command map's worker layer)."""
-        from zhili.kit.time import now
-        from zhili.models import GridDuty, GridMember, WorkerPosition
+        from zhili.command.service import record_position
+        from zhili.models import GridDuty, GridMember
 
         members = session.execute(select(GridMember.staff_id, Grid).join(Grid, Grid.id == GridMember.grid_id)
                                   .where(GridMember.duty == GridDuty.worker, GridMember.staff_id.is_not(None))).all()
         for staff_id, grid in members:
-            lon, lat = self._point_in(grid)
-            row = session.get(WorkerPosition, staff_id)
-            if row is None:
-                session.add(WorkerPosition(staff_id=staff_id, lon=lon, lat=lat, at=now()))
-            else:
-                row.lon, row.lat, row.at = lon, lat, now()
+            record_position(session, staff_id, *self._point_in(grid))  # type: ignore[arg-type]  # accounts only
         return len(members)
 
     def tick(self, moves: int = 3) -> Counts:
