@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     # connection opened past the pool is closed again after one use (on PostgreSQL a new backend each time).
     database_pool_size: int = Field(default=40, ge=1, le=500)
     secret_key: str = DEFAULT_SECRET_KEY
+    # Seals identity numbers and phones at rest (32 bytes, base64); derived from secret_key when unset.
+    data_key: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
 

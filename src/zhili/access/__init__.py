@@ -13,20 +13,38 @@ from zhili.auth.subject import Subject
 from zhili.errors import NotFound
 from zhili.kit.i18n import _
 from zhili.models import (
+    Activity,
+    Address,
     ApiKey,
     Appeal,
     Assignment,
     Attachment,
     AuditLog,
     CalendarOverride,
+    Campaign,
+    CareWarning,
     Category,
+    Change,
     Department,
+    Dispute,
     Grid,
+    House,
+    HouseholdLink,
+    KeyPerson,
     Notification,
     OrderEvent,
+    Petition,
+    Place,
+    ReceptionDay,
     Region,
+    Resident,
     ResponsibilityRule,
     Staff,
+    Unit,
+    Visit,
+    VisitRule,
+    Volunteer,
+    VolunteerTeam,
     WorkOrder,
 )
 from zhili.models.staff import Role
@@ -37,6 +55,29 @@ M = TypeVar("M")
 def in_subtree(subject: Subject, code_column: Any) -> ColumnElement[bool]:
     """Codes below the subject's region share its significant prefix (4/6/9/12 digits)."""
     return code_column.startswith(subject.scope_prefix, autoescape=True)  # type: ignore[no-any-return]
+
+
+def in_area(subject: Subject, area_column: Any) -> ColumnElement[bool]:
+    """Base data and casework (`area_code`: a grid's or a community's code): the subject's subtree,
+    narrowed to its own grids for an account that only works grids."""
+    if subject.grid_bound:
+        return area_column.in_(subject.grid_codes)  # type: ignore[no-any-return]
+    return in_subtree(subject, area_column)
+
+
+def _by_area(model: Any) -> Callable[[Subject], Select[Any]]:
+    return lambda subject: select(model).where(in_area(subject, model.area_code))
+
+
+def _with_ancestors(model: Any) -> Callable[[Subject], Select[Any]]:
+    """Rows of a region that also reach below it (a county campaign, a county leader's reception day)."""
+    return lambda subject: select(model).where(or_(in_subtree(subject, model.region_code),
+                                                   model.region_code.in_(subject.ancestor_codes)))
+
+
+def _petitions(subject: Subject) -> Select[Any]:
+    # The office handling a petition reads it, and so does the area the matter lies in.
+    return select(Petition).where(or_(in_subtree(subject, Petition.region_code), in_area(subject, Petition.area_code)))
 
 
 def _regions(subject: Subject) -> Select[Any]:
@@ -137,6 +178,24 @@ _SCOPES: dict[type, Callable[[Subject], Select[Any]]] = {
     Notification: _notifications,
     Attachment: _attachments,
     CalendarOverride: _calendar_overrides,
+    Address: _by_area(Address),
+    House: _by_area(House),
+    Resident: _by_area(Resident),
+    Unit: _by_area(Unit),
+    Place: _by_area(Place),
+    Change: _by_area(Change),
+    KeyPerson: _by_area(KeyPerson),
+    CareWarning: _by_area(CareWarning),
+    Visit: _by_area(Visit),
+    VisitRule: lambda subject: select(VisitRule),  # deployment-wide configuration, like categories
+    Campaign: _with_ancestors(Campaign),
+    Dispute: _by_area(Dispute),
+    Petition: _petitions,
+    ReceptionDay: _with_ancestors(ReceptionDay),
+    VolunteerTeam: _by_area(VolunteerTeam),
+    Volunteer: _by_area(Volunteer),
+    Activity: _by_area(Activity),
+    HouseholdLink: _by_area(HouseholdLink),
 }
 
 

@@ -51,6 +51,7 @@ def subject_for_staff(staff: Staff) -> Subject:
         department_id=staff.department_id,
         department_name=staff.department.name if staff.department else None,
         ancestor_codes=ancestor_codes(staff.region.code),
+        grid_codes=tuple(m.grid.code for m in staff.grid_memberships),
     )
 
 

@@ -6,6 +6,9 @@ from zhili.kit.codes import RegionLevel, subtree_prefix
 from zhili.kit.i18n import N_, _
 from zhili.models import Role
 
+# The roles of an account that works one or more grids and nothing above them.
+GRID_ROLES = frozenset({Role.grid_worker, Role.grid_chief})
+
 ROLE_LABELS = {
     Role.citizen: N_("群众"),
     Role.hotline_agent: N_("12345 坐席"),
@@ -45,10 +48,17 @@ class Subject:
     # An outside system's allowed channels (the first is its own), and its requests-a-minute limit.
     channels: tuple[str, ...] = field(default=())
     rate_limit: int | None = None
+    # The grids a grid worker or chief serves (GridMember); base data is scoped down to them.
+    grid_codes: tuple[str, ...] = field(default=())
 
     @property
     def scope_prefix(self) -> str:
         return subtree_prefix(self.region_code)
+
+    @property
+    def grid_bound(self) -> bool:
+        """A grid worker or chief with nothing more: sees the people and places of its own grids only."""
+        return bool(self.grid_codes) and self.roles <= GRID_ROLES
 
     @property
     def owner_key(self) -> str:

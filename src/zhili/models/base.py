@@ -25,15 +25,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-def str_enum(enum_cls: type[StrEnum], length: int = 20) -> Enum:
-    """Enums stored as their values in a VARCHAR with a CHECK, the same on both databases."""
+def str_enum(enum_cls: type[StrEnum], length: int = 20, name: str | None = None) -> Enum:
+    """Enums stored as their values in a VARCHAR with a CHECK, the same on both databases. Two columns
+    of one enum in one table need their own `name`s (the CHECK constraint is named after it)."""
     return Enum(
         enum_cls,
         native_enum=False,
         create_constraint=True,
         length=length,
         values_callable=lambda e: [m.value for m in e],
-        name=enum_cls.__name__.lower(),
+        name=name or enum_cls.__name__.lower(),
         validate_strings=True,
     )
 
