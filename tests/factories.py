@@ -52,6 +52,9 @@ class World:
     rules: dict[str, int] = field(default_factory=dict)
     orders: dict[str, int] = field(default_factory=dict)
     import_jobs: dict[str, int] = field(default_factory=dict)
+    # Path-parameter values of the grid's base data and casework, per town: {"A": {...}, "B": {...}},
+    # filled by tests/world_*.py (each area adds its rows there, town B's marked like every other).
+    extra_ids: dict[str, dict[str, object]] = field(default_factory=lambda: {"A": {}, "B": {}})
 
     def path_ids(self, town: str) -> dict[str, object]:
         """One row of each kind in town "A" or "B", by the path-parameter names the routes use."""
@@ -75,6 +78,7 @@ class World:
             "service_code": "T.SHZA",
             "attribute_code": "DAMAGE",
             "fmt": "json",
+            **self.extra_ids["A" if a else "B"],
         }
 
 
@@ -178,6 +182,11 @@ def build_world(session: Session) -> World:
         session.add(job)
         session.flush()
         w.import_jobs[town] = job.id
+    session.flush()
+    from tests import world_basedata, world_casework, world_keyperson
+
+    for area in (world_basedata, world_keyperson, world_casework):
+        area.add(session, w)
     session.flush()
     return w
 
