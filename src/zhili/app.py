@@ -204,6 +204,26 @@ def create_app() -> FastAPI:
     app.include_router(public_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(jurisdiction_pages.router)
+    from zhili.basedata import endpoints as basedata_api
+    from zhili.basedata import pages as basedata_pages
+
+    app.include_router(basedata_api.router)
+    app.include_router(basedata_pages.router)
+    from zhili.casework import endpoints as casework_api
+    from zhili.casework import pages as casework_pages
+    from zhili.volunteer import endpoints as volunteer_api
+    from zhili.volunteer import pages as volunteer_pages
+
+    for casework_router in (casework_api.router, casework_pages.router, volunteer_api.router, volunteer_pages.router):
+        app.include_router(casework_router)
+
+    from zhili.fieldwork import endpoints as fieldwork_api
+    from zhili.fieldwork import pages as fieldwork_pages
+    from zhili.keyperson import endpoints as keyperson_api
+    from zhili.keyperson import pages as keyperson_pages
+
+    for field_router in (keyperson_api.router, fieldwork_api.router, keyperson_pages.router, fieldwork_pages.router):
+        app.include_router(field_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -5,7 +5,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -91,10 +91,27 @@ def _seed_demo(accounts_json: Path | None) -> list:  # type: ignore[type-arg]
         from zhili.work_order.simulator import Simulator
 
         Simulator().patrol(session)  # the grid workers' first positions on the command map
+        _seed_grid_data(session)
     _seed_classifier()
     if accounts_json:
         _write_accounts(accounts_json, accounts)
     return accounts
+
+
+def _seed_grid_data(session: Any) -> None:
+    """Every grid's people, houses, units and places, then its key persons and visits, then the disputes,
+    petitions and volunteers built on them (each seed reads what the one before wrote)."""
+    import random
+
+    from zhili.basedata.demo import seed_demo as base_data
+    from zhili.casework.seed import seed_demo as casework
+    from zhili.keyperson.demo import seed_demo as key_persons
+
+    rng = random.Random(20261125)
+    for seed in (base_data, key_persons, casework):
+        counts = seed(session, rng)
+        session.flush()
+        typer.echo("  " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def _seed_classifier() -> None:
@@ -343,6 +360,34 @@ def import_appeals_command(
     except AppError as exc:
         _fail(exc.message)
     typer.echo(f"{report.created} rows imported")
+
+
+def _base_data_import(kind: str) -> None:
+    """`zhili import addresses|houses|residents|units|places FILE`: base data of the grids (all or nothing)."""
+
+    def command(path: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK), .csv.gz or .xlsx", exists=True,
+                                                     dir_okay=False)]) -> None:
+        from zhili.basedata.imports import import_kind
+        from zhili.db import session_scope
+        from zhili.errors import AppError, ImportRejected
+        from zhili.transfer.files import count_rows, read_rows
+
+        try:
+            with _progress_bar(count_rows(path)) as progress, session_scope() as session:
+                report = import_kind(session, kind, read_rows(path), progress=progress)
+        except ImportRejected as exc:
+            _print_rejection(exc)
+            raise typer.Exit(1) from None
+        except AppError as exc:
+            _fail(exc.message)
+        typer.echo(f"{report.created} {kind} imported")
+
+    command.__doc__ = f"Import {kind} of the grids' base data (nothing is stored if any row is bad)."
+    import_app.command(kind)(command)
+
+
+for _kind in ("addresses", "houses", "residents", "units", "places"):
+    _base_data_import(_kind)
 
 
 @import_app.command("boston311")

@@ -32,7 +32,7 @@ def test_the_database_holds_only_sealed_values(db_session, world) -> None:  # ty
     db_session.add(Resident(name="测试", id_number=number, id_number_index=blind_index(number), phone="13812345678",
                             phone_index=blind_index("13812345678"), area_code=COMMUNITY_A + "001"))
     db_session.commit()
-    raw = db_session.execute(text("SELECT id_number, phone FROM residents")).one()
+    raw = db_session.execute(text("SELECT id_number, phone FROM residents WHERE name = '测试'")).one()
     assert raw[0].startswith("v1:") and "19491231" not in raw[0] and "1234" not in raw[1]
     found = db_session.scalars(select(Resident).where(Resident.id_number_index == blind_index(number.lower()))).one()
     assert found.id_number == "11010519491231002X" and found.phone == "13812345678"

@@ -182,3 +182,10 @@ def grid_member_candidates(subject: Subject, grid_code: str, role: Role) -> Sele
         codes.append(code)
         code = parent_code(code) or ""
     return staff_list(subject, role=role, active=True).where(Region.code.in_(codes))
+
+
+def area_name(session: Session, code: str) -> str:
+    """The name of a grid (15-digit code) or a region (12-digit), for a row's `area_code`."""
+    if len(code) == 15:
+        return session.scalar(select(Grid.name).where(Grid.code == code)) or code
+    return session.scalar(select(Region.name).where(Region.code == code)) or code

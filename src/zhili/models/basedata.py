@@ -108,7 +108,8 @@ class Resident(Timestamps, Base):
     area_code: Mapped[str] = mapped_column(String(15), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"), index=True)
     moved_out_on: Mapped[date | None] = mapped_column(Date)
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"))
+    # Indexed: deleting or merging a resident looks up the records merged into it.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"), index=True)
 
     house: Mapped[House | None] = relationship(lazy="joined")
 
@@ -139,7 +140,7 @@ class Unit(Timestamps, Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     area_code: Mapped[str] = mapped_column(String(15), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"), index=True)
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
 
     address: Mapped[Address | None] = relationship(lazy="joined")
 
@@ -202,3 +203,36 @@ class Change(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
     __table_args__ = (Index("ix_base_changes_entity", "entity", "entity_id", "id"),)
+
+
+class ExportStatus(StrEnum):
+    pending = "pending"  # 待审批
+    approved = "approved"  # 已批准 (downloadable until expires_at)
+    denied = "denied"  # 未批准
+    withdrawn = "withdrawn"  # 申请人撤回
+
+
+class ExportRequest(Base):
+    """A request to export personal data unmasked (个人信息导出申请): a staff member states the purpose
+    and the list filters, an administrator of the area other than the requester decides, and the
+    requester alone downloads the file a limited number of times before it expires. Every step is
+    also written to the audit log."""
+
+    __tablename__ = "base_export_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # residents / houses / units / places
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    purpose: Mapped[str] = mapped_column(String(500))
+    status: Mapped[ExportStatus] = mapped_column(str_enum(ExportStatus), default=ExportStatus.pending, index=True)
+    region_code: Mapped[str] = mapped_column(String(12), index=True)  # the requester's region (scope)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True)
+    requested_by_name: Mapped[str] = mapped_column(String(50), default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    decided_by_name: Mapped[str] = mapped_column(String(50), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+    last_downloaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -159,6 +159,8 @@ class LeaveRequest(Timestamps, Base):
     decision_note: Mapped[str] = mapped_column(String(500), default="")
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    key_person: Mapped[KeyPerson] = relationship(lazy="joined")
+
 
 class WarningKind(StrEnum):
     visit_overdue = "visit_overdue"  # 走访逾期

@@ -89,12 +89,15 @@ def template(session: Session, subject: Subject, kind: str) -> bytes:
     return table_file(kind, template_rows(repo.example_codes(session, subject)), _("历史工单"))
 
 
-def submit(session: Session, subject: Subject, stream: BinaryIO, filename: str, source: str) -> tuple[ImportJob, str]:
-    """Save an upload and queue its job; the caller commits, then `start`s it with the returned source."""
+def submit(session: Session, subject: Subject, stream: BinaryIO, filename: str, source: str,
+           kind: str = KIND_APPEALS) -> tuple[ImportJob, str]:
+    """Save an upload and queue its job; the caller commits, then `start`s it with the returned source.
+    `kind` is "appeals" or one of the base-data kinds (zhili.basedata.imports.KINDS)."""
     subject.require(Role.admin)
-    source = check_source(source)
+    if kind == KIND_APPEALS:
+        source = check_source(source)
     path = save_upload(stream, filename)
-    job = ImportJob(kind=KIND_APPEALS, filename=filename[:200], path=str(path), status=QUEUED,
+    job = ImportJob(kind=kind, filename=filename[:200], path=str(path), status=QUEUED,
                     region_code=subject.region_code, total_rows=count_rows(path),
                     created_by_id=subject.id if subject.kind == "staff" else None)
     session.add(job)
@@ -146,8 +149,13 @@ def run(job_id: int, subject: Subject, source: str, locale: str) -> None:
         path = Path(job.path)
         _live[job_id] = (0, 0)
         try:
-            report = import_appeals(session, read_rows(path), source=source, subject=subject,
-                                    progress=_reporter(job_id))
+            if job.kind == KIND_APPEALS:
+                report = import_appeals(session, read_rows(path), source=source, subject=subject,
+                                        progress=_reporter(job_id))
+            else:  # a base-data kind: addresses, houses, residents, units, places
+                from zhili.basedata.imports import import_kind
+
+                report = import_kind(session, job.kind, read_rows(path), subject=subject, progress=_reporter(job_id))
             repo.set_job(session, job_id, _finished(DONE, rows=report.rows, imported=report.created))
             session.commit()
         except ImportRejected as exc:

@@ -180,6 +180,9 @@ def run_once(session_factory: SessionFactory, at: datetime) -> dict[str, int]:
     counts.update(housekeeping(session_factory))
     counts.update(smart.scheduled_retrain(session_factory))
     counts.update(assessment.background(session_factory))
+    from zhili.keyperson import warnings as care
+
+    counts.update(care.sweep(session_factory, at).as_dict())
     return counts
 
 

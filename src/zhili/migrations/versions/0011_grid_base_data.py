@@ -53,6 +53,30 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_base_changes_area_code'), 'base_changes', ['area_code'], unique=False)
     op.create_index('ix_base_changes_entity', 'base_changes', ['entity', 'entity_id', 'id'], unique=False)
+    op.create_table('base_export_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('filters', sa.JSON(), nullable=False),
+    sa.Column('purpose', sa.String(length=500), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'approved', 'denied', 'withdrawn', name='exportstatus', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('region_code', sa.String(length=12), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('requested_by_name', sa.String(length=50), nullable=False),
+    sa.Column('requested_at', zhili.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_by_name', sa.String(length=50), nullable=False),
+    sa.Column('decided_at', zhili.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision_note', sa.String(length=500), nullable=False),
+    sa.Column('expires_at', zhili.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('downloads', sa.Integer(), nullable=False),
+    sa.Column('last_downloaded_at', zhili.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['staff.id'], name=op.f('fk_base_export_requests_decided_by_id_staff'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['staff.id'], name=op.f('fk_base_export_requests_requested_by_id_staff'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_base_export_requests'))
+    )
+    op.create_index(op.f('ix_base_export_requests_region_code'), 'base_export_requests', ['region_code'], unique=False)
+    op.create_index(op.f('ix_base_export_requests_requested_by_id'), 'base_export_requests', ['requested_by_id'], unique=False)
+    op.create_index(op.f('ix_base_export_requests_status'), 'base_export_requests', ['status'], unique=False)
     op.create_table('houses',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('address_id', sa.Integer(), nullable=False),
@@ -127,6 +151,7 @@ def upgrade() -> None:
     op.create_index(op.f('ix_units_credit_code'), 'units', ['credit_code'], unique=False)
     op.create_index(op.f('ix_units_grid_id'), 'units', ['grid_id'], unique=False)
     op.create_index(op.f('ix_units_name'), 'units', ['name'], unique=False)
+    op.create_index(op.f('ix_units_merged_into_id'), 'units', ['merged_into_id'], unique=False)
     op.create_index(op.f('ix_units_phone_index'), 'units', ['phone_index'], unique=False)
     op.create_table('residents',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -162,11 +187,13 @@ def upgrade() -> None:
     op.create_index(op.f('ix_residents_house_id'), 'residents', ['house_id'], unique=False)
     op.create_index(op.f('ix_residents_id_number_index'), 'residents', ['id_number_index'], unique=False)
     op.create_index(op.f('ix_residents_name'), 'residents', ['name'], unique=False)
+    op.create_index(op.f('ix_residents_merged_into_id'), 'residents', ['merged_into_id'], unique=False)
     op.create_index(op.f('ix_residents_phone_index'), 'residents', ['phone_index'], unique=False)
 
 
 def downgrade() -> None:
     op.drop_index(op.f('ix_residents_phone_index'), table_name='residents')
+    op.drop_index(op.f('ix_residents_merged_into_id'), table_name='residents')
     op.drop_index(op.f('ix_residents_name'), table_name='residents')
     op.drop_index(op.f('ix_residents_id_number_index'), table_name='residents')
     op.drop_index(op.f('ix_residents_house_id'), table_name='residents')
@@ -174,6 +201,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_residents_area_code'), table_name='residents')
     op.drop_table('residents')
     op.drop_index(op.f('ix_units_phone_index'), table_name='units')
+    op.drop_index(op.f('ix_units_merged_into_id'), table_name='units')
     op.drop_index(op.f('ix_units_name'), table_name='units')
     op.drop_index(op.f('ix_units_grid_id'), table_name='units')
     op.drop_index(op.f('ix_units_credit_code'), table_name='units')
@@ -189,6 +217,10 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_houses_grid_id'), table_name='houses')
     op.drop_index(op.f('ix_houses_area_code'), table_name='houses')
     op.drop_table('houses')
+    op.drop_index(op.f('ix_base_export_requests_status'), table_name='base_export_requests')
+    op.drop_index(op.f('ix_base_export_requests_requested_by_id'), table_name='base_export_requests')
+    op.drop_index(op.f('ix_base_export_requests_region_code'), table_name='base_export_requests')
+    op.drop_table('base_export_requests')
     op.drop_index('ix_base_changes_entity', table_name='base_changes')
     op.drop_index(op.f('ix_base_changes_area_code'), table_name='base_changes')
     op.drop_table('base_changes')
