@@ -62,9 +62,21 @@ def _empty_all_tables() -> None:
     engine = get_engine()
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)] + ["alembic_version"]
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
+        if engine.dialect.name == "postgresql" and not conn.scalar(text("SELECT rolsuper FROM pg_roles "
+                                                                         "WHERE rolname = current_user")):
             names = ", ".join(f'"{t}"' for t in tables if t != "alembic_version")
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        elif engine.dialect.name == "postgresql":
+            # DELETE, not TRUNCATE: a test leaves a few rows in each table, and TRUNCATE's cost is per
+            # table (a new file each), about 190 ms for the whole schema against 20 ms for this. The
+            # foreign-key triggers are off for it (a superuser's setting; others TRUNCATE, above), and
+            # every used sequence starts over.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for t in tables:
+                if t != "alembic_version":
+                    conn.execute(text(f'DELETE FROM "{t}"'))
+            conn.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) "
+                              "FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"))
         else:
             conn.execute(text("PRAGMA defer_foreign_keys=ON"))  # regions reference each other
             for t in tables:

@@ -12,7 +12,7 @@ lock), so that rows go in with COPY / executemany and each gets its "created by 
 entry in the same pass. A record of this import is one whose id is at least the first id taken.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
@@ -51,7 +51,7 @@ from zhili.kit.time import now
 from zhili.models import Address, AddressLevel, Change, Grid, House, Place, Region, Resident, Unit
 from zhili.transfer import repository as trepo
 from zhili.transfer.appeals import AppealImportReport
-from zhili.transfer.files import table_file
+from zhili.transfer.files import batches, table_file
 
 BATCH_SIZE: Final = 1000
 MAX_PROBLEMS: Final = 1000
@@ -705,17 +705,6 @@ def _columns(spec: Spec, first: dict[str, str]) -> dict[str, str]:
     return columns
 
 
-def _batches(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[list[tuple[int, dict[str, str]]]]:
-    batch: list[tuple[int, dict[str, str]]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def import_kind(session: Session, kind: str, rows: Iterable[tuple[int, dict[str, str]]], *,
                 subject: Subject | None = None, progress: Callable[[int, int], None] | None = None
                 ) -> AppealImportReport:
@@ -726,7 +715,7 @@ def import_kind(session: Session, kind: str, rows: Iterable[tuple[int, dict[str,
     importer = _Importer(session, spec, subject, _Areas(session, subject),
                          actor=subject.display_name if subject is not None else _("批量导入"))
     columns: dict[str, str] | None = None
-    for batch in _batches(rows):
+    for batch in batches(rows, BATCH_SIZE):
         if columns is None:
             columns = _columns(spec, batch[0][1])
         importer.add(batch, columns)

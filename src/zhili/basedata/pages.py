@@ -627,7 +627,7 @@ def _job_ctx(job: Any) -> dict[str, Any]:
     spec = imports.KINDS.get(job.kind)
     labels = {c.name: _(c.label) for c in spec.columns} if spec else {}
     return {"job": job, "job_progress": jobs.progress_of(job), "problems": [FieldProblem(**p) for p in job.report],
-            "field_labels": labels, "kind_label": _(spec.label) if spec else job.kind}
+            "field_labels": labels, "kind_label": _(spec.label) if spec else job.kind, "job_root": "/base/imports"}
 
 
 @router.get("/imports")
@@ -675,7 +675,7 @@ def upload(request: Request, subject: PageSubject, session: DbSession, file: Ann
     task = BackgroundTask(jobs.start, job.id, subject, kind, i18n.get_locale())
     if "hx-request" not in request.headers:
         return RedirectResponse(f"/base/imports/{job.id}", status_code=303, background=task)
-    response = render(request, "basedata/_job.html", _job_ctx(job),
+    response = render(request, "transfer/_job.html", _job_ctx(job),
                       headers={"HX-Trigger": "imports-changed", "HX-Push-Url": f"/base/imports/{job.id}"})
     response.background = task
     return response
@@ -686,7 +686,7 @@ def job_page(request: Request, job_id: int, subject: PageSubject, session: DbSes
     job = jobs.get(session, subject, job_id)
     if is_fragment(request):
         finished = job.status in jobs.FINISHED
-        return render(request, "basedata/_job.html", _job_ctx(job),
+        return render(request, "transfer/_job.html", _job_ctx(job),
                       headers={"HX-Trigger": "imports-changed"} if finished else None)
     settings = get_settings()
     ctx = _imports_ctx(session, subject, params.model_copy(update={"page_size": 20}))

@@ -21,7 +21,7 @@ closed late or is still open past its due time). No notification or text message
 stays empty, the callers heard about their matter long ago.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -56,7 +56,7 @@ from zhili.models import (
 )
 from zhili.transfer import repository as repo
 from zhili.transfer.clocks import Clocks
-from zhili.transfer.files import read_rows
+from zhili.transfer.files import batches, read_rows
 from zhili.transfer.labels import (
     CHANNEL_LABELS,
     CHANNEL_NAMES,
@@ -197,7 +197,7 @@ def import_appeals(
     source = check_source(source)
     repo.lock_source(session, source)
     importer = _Importer(session, source, subject)
-    for batch in _batches(rows):
+    for batch in batches(rows, BATCH_SIZE):
         importer.add(batch)
         batch.clear()  # the rows go before the next batch is read, not after
         if progress is not None:
@@ -209,17 +209,6 @@ def import_appeals(
     if report.problems:
         raise ImportRejected(_("{n} 行有问题，未导入任何数据", n=report.bad_rows), report)
     return report
-
-
-def _batches(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[list[tuple[int, dict[str, str]]]]:
-    batch: list[tuple[int, dict[str, str]]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 # One row ---------------------------------------------------------------------------------------

@@ -251,3 +251,14 @@ def table_file(kind: str, rows: list[list[str]], sheet_title: str) -> bytes:
     workbook.save(out)
     return out.getvalue()
 
+
+def batches(rows: Iterable[tuple[int, dict[str, str]]], size: int) -> Iterator[list[tuple[int, dict[str, str]]]]:
+    """Numbered rows in lists of `size`: an importer checks and writes one batch at a time."""
+    batch: list[tuple[int, dict[str, str]]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
